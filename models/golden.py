@@ -66,6 +66,13 @@ def gemm_fp16(a, b) -> np.ndarray:
     return acc
 
 
+def effectual_macs(a, b) -> int:
+    """MACs of A[MxK] . B[KxN] whose two operands are both non-zero as the cores read them (after DAZ)."""
+    nz_a = (flush_fp16(a) != 0).astype(np.int64)
+    nz_b = (flush_fp16(b) != 0).astype(np.int64)
+    return int((nz_a @ nz_b).sum())
+
+
 def bits(x) -> np.ndarray:
     """The raw bit patterns of an FP16 or FP32 array, for bit-exact comparison."""
     x = np.asarray(x)
@@ -74,3 +81,169 @@ def bits(x) -> np.ndarray:
     if x.dtype == np.float32:
         return x.view(np.uint32)
     raise TypeError(f"bits() takes float16 or float32 arrays, not {x.dtype}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Integer, 2^n and helper datapaths (DQ-STP shifter and multiplier arrays, rowpipe FXP4 MACs with the
+# FP16 dequantizer, Trainer's speculation and one-pass BN statistics). Integer accumulation is exact
+# and order-free; an accumulator that does not fit its width raises instead of wrapping silently.
+# ---------------------------------------------------------------------------------------------------
+
+def _check_int_range(name: str, q, bits: int, signed: bool) -> np.ndarray:
+    q = np.asarray(q)
+    if not np.issubdtype(q.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array, not {q.dtype}")
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    if q.size and (q.min() < lo or q.max() > hi):
+        raise ValueError(f"{name} holds values outside the {'signed' if signed else 'unsigned'} "
+                         f"{bits}-bit range [{lo}, {hi}]")
+    return q.astype(np.int64)
+
+
+def _check_acc(acc: np.ndarray, acc_bits: int) -> np.ndarray:
+    lim = 1 << (acc_bits - 1)
+    if acc.size and (acc.min() < -lim or acc.max() >= lim):
+        raise OverflowError(f"accumulator result needs more than {acc_bits} bits "
+                            f"(range {acc.min()}..{acc.max()})")
+    return acc
+
+
+def _check_gemm_shapes(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"GEMM needs A[MxK] and B[KxN], got {a.shape} and {b.shape}")
+
+
+def pow2_decode(codes, code_bits: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """A 2^n weight code -> (sign in {-1, 0, +1}, shift >= 0).
+
+    Code layout: the top bit is the sign, the low ``code_bits - 1`` bits a level l. l = 0 is the zero
+    weight; l >= 1 is the magnitude 2^(e_base + l - 1), so the shifter shifts by l - 1.
+    """
+    codes = _check_int_range("codes", codes, code_bits, signed=False)
+    level = codes & ((1 << (code_bits - 1)) - 1)
+    sign = np.where(level == 0, 0, np.where(codes >> (code_bits - 1), -1, 1))
+    return sign.astype(np.int64), np.maximum(level - 1, 0).astype(np.int64)
+
+
+def pow2_encode(w, e_base: int, code_bits: int = 4) -> np.ndarray:
+    """Real weights -> nearest 2^n codes (INQ rule): |w| in [0.75 * 2^e, 1.5 * 2^e) goes to 2^e.
+
+    Exponents above the top level saturate; below 0.75 * 2^e_base the weight becomes the zero code.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    top = (1 << (code_bits - 1)) - 1
+    with np.errstate(divide="ignore"):
+        e = np.floor(np.log2(np.abs(w) * 4.0 / 3.0))
+    level = np.where(np.abs(w) > 0, e - e_base + 1, 0)
+    level = np.where(level < 1, 0, np.minimum(level, top)).astype(np.int64)
+    sign = (w < 0) & (level > 0)
+    return (level | (sign.astype(np.int64) << (code_bits - 1))).astype(np.uint8)
+
+
+def pow2_values(codes, e_base: int, code_bits: int = 4) -> np.ndarray:
+    """The real value of each code: sign * 2^(e_base + shift), or 0 (float64, exact)."""
+    sign, shift = pow2_decode(codes, code_bits)
+    return sign * np.ldexp(1.0, shift + e_base)
+
+
+def shift_add_gemm(codes, b_q, code_bits: int = 4, b_bits: int = 8, acc_bits: int = 32) -> np.ndarray:
+    """DQ-STP's unified shifter array: acc[m, n] = sum_k sign[m, k] * (b_q[k, n] << shift[m, k]).
+
+    A holds 2^n codes (pow2_decode), B signed ``b_bits`` fixed-point integers. The real result is
+    acc * 2^(e_base - frac_bits of B). No multiplier is involved: every term is a shifted operand.
+    """
+    codes = np.asarray(codes)
+    b = _check_int_range("b_q", b_q, b_bits, signed=True)
+    _check_gemm_shapes(codes, b)
+    sign, shift = pow2_decode(codes, code_bits)
+    acc = np.zeros((codes.shape[0], b.shape[1]), dtype=np.int64)
+    for k in range(codes.shape[1]):
+        acc += sign[:, k:k + 1] * np.left_shift(b[k:k + 1, :], shift[:, k:k + 1])
+    return _check_acc(acc, acc_bits)
+
+
+def int_gemm(a_q, b_q, a_bits: int = 8, b_bits: int = 8, a_signed: bool = True, b_signed: bool = True,
+             acc_bits: int = 32) -> np.ndarray:
+    """Integer MAC array (DQ-STP's WG multipliers, rowpipe's INT4 x UINT4 array): exact int64 result."""
+    a = _check_int_range("a_q", a_q, a_bits, a_signed)
+    b = _check_int_range("b_q", b_q, b_bits, b_signed)
+    _check_gemm_shapes(a, b)
+    # float64 matmul is exact while every partial sum stays below 2^53; fall back to int64 otherwise
+    bound = int(np.abs(a).max(initial=0)) * int(np.abs(b).max(initial=0)) * a.shape[1]
+    acc = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64) if bound < 2**53 else a @ b
+    return _check_acc(acc, acc_bits)
+
+
+def fp32_mul(a, b) -> np.ndarray:
+    """FP32 x FP32, round to nearest even, subnormal inputs and result flushed. Broadcasts."""
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        return flush_fp32(flush_fp32(a) * flush_fp32(b))
+
+
+def dequant_affine(acc, scale, shift) -> np.ndarray:
+    """The FP16 dequantizer: y = fp16(fp32(fp32(acc) * scale) + shift), per row of acc.
+
+    acc is an integer accumulator [M, N] (|acc| <= 2^24, so the conversion to FP32 is exact); scale and
+    shift are FP16 per row ([M]) or scalars: the quantization scales s_x * s_w with a frozen BN folded in.
+    Each step rounds to nearest even; FP32 and FP16 subnormals flush to zero.
+    """
+    acc = np.asarray(acc)
+    if not np.issubdtype(acc.dtype, np.integer):
+        raise TypeError(f"acc must be an integer array, not {acc.dtype}")
+    if acc.size and np.abs(acc).max() > 2**24:
+        raise ValueError("dequant_affine needs |acc| <= 2^24 (exact conversion to FP32)")
+    scale = flush_fp16(scale).astype(np.float32)
+    shift = flush_fp16(shift).astype(np.float32)
+    if acc.ndim == 2 and scale.ndim == 1:
+        scale, shift = scale[:, None], shift[:, None]
+    y = fp32_add(fp32_mul(acc.astype(np.float32), scale), shift)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return flush_fp16(y.astype(np.float16))
+
+
+def requantize_unsigned(y, bits: int) -> np.ndarray:
+    """ReLU and requantization between pipelined layers: clamp(round_half_even(max(y, 0)), 0, 2^bits-1).
+
+    y is already in units of the next layer's activation scale (folded into the dequantizer).
+    """
+    y = np.asarray(y, dtype=np.float16)
+    if np.isnan(y).any():
+        raise ValueError("requantize_unsigned got NaN")
+    q = np.rint(np.maximum(y.astype(np.float32), 0))
+    return np.minimum(q, (1 << bits) - 1).astype(np.uint8)
+
+
+def truncate_fp16(x, keep_mantissa_bits: int) -> np.ndarray:
+    """FP16 with only the top ``keep_mantissa_bits`` of the 10 mantissa bits (the rest cleared)."""
+    if not 0 <= keep_mantissa_bits <= 10:
+        raise ValueError("keep_mantissa_bits must be in 0..10")
+    drop = 10 - keep_mantissa_bits
+    raw = flush_fp16(x).view(np.uint16)
+    return (raw & np.uint16((0xFFFF >> drop) << drop)).view(np.float16)
+
+
+def speculation_estimate(a, b, keep_mantissa_bits: int) -> np.ndarray:
+    """Trainer's cheap estimate of C = A.B: the same GEMM on mantissa-truncated operands."""
+    return gemm_fp16(truncate_fp16(a, keep_mantissa_bits), truncate_fp16(b, keep_mantissa_bits))
+
+
+def speculation_skip(estimate, threshold, direction) -> np.ndarray:
+    """Trainer's speculation rule: skip[m, n] when the estimate is on ReLU's zero side of its row's
+    threshold: estimate < threshold[m] for direction +1, estimate > threshold[m] for direction -1
+    (a negative BN scale flips the side), never for direction 0. Comparisons are exact."""
+    est = np.asarray(estimate, dtype=np.float32)
+    thr = np.asarray(threshold, dtype=np.float32)[:, None]
+    d = np.asarray(direction)[:, None]
+    return ((d > 0) & (est < thr)) | ((d < 0) & (est > thr))
+
+
+def row_sum_sumsq(c) -> tuple[np.ndarray, np.ndarray]:
+    """One-pass BN statistics of C[M, N] per row as outputs stream out in ascending n:
+    sum = sum c, sumsq = sum fp32_mul(c, c), both accumulated in FP32 from +0 (RNE, flush)."""
+    c = flush_fp32(c)
+    s = np.zeros(c.shape[0], dtype=np.float32)
+    q = np.zeros(c.shape[0], dtype=np.float32)
+    for n in range(c.shape[1]):
+        s = fp32_add(s, c[:, n])
+        q = fp32_add(q, fp32_mul(c[:, n], c[:, n]))
+    return s, q

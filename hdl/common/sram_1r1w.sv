@@ -1,0 +1,45 @@
+// Simple dual-port SRAM model: one synchronous read port, one write port, with access counters
+// (the SRAM_RD/SRAM_WR performance counters and the event-energy model read them).
+// rdata_o holds its value until the next read. Not for synthesis: it is a behavioural memory.
+module sram_1r1w #(
+  parameter int Words = 1024,
+  parameter int Width = 64,
+  localparam int AddrW = (Words > 1) ? $clog2(Words) : 1
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+  input  logic             clear_counts_i,  // zero both counters
+  input  logic             we_i,
+  input  logic [AddrW-1:0] waddr_i,
+  input  logic [Width-1:0] wdata_i,
+  input  logic             re_i,
+  input  logic [AddrW-1:0] raddr_i,
+  output logic [Width-1:0] rdata_o,
+  output logic [31:0]      rd_count_o,
+  output logic [31:0]      wr_count_o
+);
+  logic [Width-1:0] mem [Words];
+
+  always_ff @(posedge clk_i) begin : p_mem
+    if (we_i) mem[waddr_i] <= wdata_i;
+    if (re_i) rdata_o <= mem[raddr_i];
+  end
+
+  always_ff @(posedge clk_i) begin : p_counts
+    if (!rst_ni || clear_counts_i) begin
+      rd_count_o <= '0;
+      wr_count_o <= '0;
+    end else begin
+      rd_count_o <= rd_count_o + {31'd0, re_i};
+      wr_count_o <= wr_count_o + {31'd0, we_i};
+    end
+  end
+
+`ifdef VERILATOR
+  // An access past the end is a controller bug, never a legal configuration.
+  always_ff @(posedge clk_i) begin : p_check_addr
+    if (rst_ni && we_i) assert (32'(waddr_i) < Words) else $error("sram write past end: %0d", waddr_i);
+    if (rst_ni && re_i) assert (32'(raddr_i) < Words) else $error("sram read past end: %0d", raddr_i);
+  end
+`endif
+endmodule

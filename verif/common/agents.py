@@ -1,0 +1,129 @@
+"""Bus agents of the accelerator shell, on cocotbext-axi's models: CSR access by register name
+over AXI4-Lite, operand frames in and result frames out over AXI4-Stream, idle and back-pressure.
+Every wait has a timeout that fails the test and names the channel.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import numpy as np
+from cocotb.triggers import RisingEdge, with_timeout
+from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink,
+                           AxiStreamSource)
+
+from verif.common.csr_map import CsrMap
+
+CLOCK_NS = 10
+
+
+class ChannelTimeout(AssertionError):
+    """A bus wait ran past its limit: the core hung or the test waited for the wrong thing."""
+
+
+async def bounded(awaitable, cycles: int, channel: str):
+    try:
+        return await with_timeout(awaitable, cycles * CLOCK_NS, "ns")
+    except TimeoutError as exc:  # cocotb's SimTimeoutError is a TimeoutError
+        raise ChannelTimeout(f"{channel}: no progress within {cycles} cycles") from exc
+
+
+class CsrAgent:
+    """Register reads and writes by name (from the core's .rdl), with field packing."""
+
+    def __init__(self, dut, csr_map: CsrMap, timeout_cycles: int = 200):
+        self.map = csr_map
+        self.timeout = timeout_cycles
+        self.bus = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
+                                 reset_active_level=False)
+
+    async def write(self, name: str, value: int | None = None, **fields: int) -> None:
+        reg = self.map[name]
+        word = reg.reset if value is None else value
+        for field_name, field_value in fields.items():
+            if field_name not in reg.fields:
+                raise KeyError(f"{name} has no field {field_name!r}; it has {sorted(reg.fields)}")
+            word = reg.fields[field_name].insert(word, field_value)
+        await bounded(self.bus.write_dword(reg.address, word), self.timeout, f"AXI4-Lite write {name}")
+
+    async def read(self, name: str) -> int:
+        reg = self.map[name]
+        return await bounded(self.bus.read_dword(reg.address), self.timeout, f"AXI4-Lite read {name}")
+
+    async def read_fields(self, name: str) -> dict[str, int]:
+        word = await self.read(name)
+        return {f.name: f.extract(word) for f in self.map[name].fields.values()}
+
+
+def pause_pattern(kind: str, rng: np.random.Generator) -> Iterator[int] | None:
+    """Valid/ready pause sequences: 'none', 'random' (about 1 in 3 cycles), 'bursty' (long gaps)."""
+    if kind == "none":
+        return None
+    if kind == "random":
+        return iter((rng.random(1 << 16) < 0.3).astype(int).tolist() * 64)
+    if kind == "bursty":
+        runs = [[1] * int(rng.integers(1, 20)) + [0] * int(rng.integers(1, 40)) for _ in range(512)]
+        return itertools.cycle(list(itertools.chain.from_iterable(runs)))
+    raise ValueError(f"unknown pause pattern {kind!r}; choose none, random or bursty")
+
+
+def words_to_ints(words: np.ndarray) -> list[int]:
+    """Rows of a little-endian uint8/uint16/uint32 array -> one integer per stream beat."""
+    raw = np.ascontiguousarray(words)
+    width = raw.shape[1] * raw.itemsize
+    flat = raw.view(np.uint8).reshape(-1, width)
+    return [int.from_bytes(row.tobytes(), "little") for row in flat]
+
+
+def ints_to_words(beats: list[int], beat_bytes: int, dtype) -> np.ndarray:
+    raw = b"".join(b.to_bytes(beat_bytes, "little") for b in beats)
+    return np.frombuffer(raw, dtype=dtype).reshape(len(beats), -1)
+
+
+class OperandSource:
+    """Sends one frame of whole-beat words per buffer; tdest names the buffer."""
+
+    def __init__(self, dut):
+        bus = AxiStreamBus.from_prefix(dut, "s_axis")
+        self.beat_bits = len(dut.s_axis_tdata)
+        # One "byte" per beat: the model moves each beat as one integer, no per-byte Python loop.
+        self.model = AxiStreamSource(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_size=self.beat_bits)
+
+    def set_pause(self, pattern: Iterator[int] | None) -> None:
+        if pattern is None:
+            self.model.clear_pause_generator()
+        else:
+            self.model.set_pause_generator(pattern)
+
+    async def send(self, beats: list[int], dest: int, timeout_cycles: int) -> None:
+        if not beats:
+            return
+        await self.model.send(AxiStreamFrame(beats, tdest=dest))
+        await bounded(self.model.wait(), timeout_cycles, f"s_axis frame to buffer {dest} ({len(beats)} beats)")
+
+
+class ResultSink:
+    """Receives result frames; back-pressure through a pause pattern."""
+
+    def __init__(self, dut):
+        bus = AxiStreamBus.from_prefix(dut, "m_axis")
+        self.beat_bits = len(dut.m_axis_tdata)
+        self.model = AxiStreamSink(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_size=self.beat_bits)
+
+    def set_pause(self, pattern: Iterator[int] | None) -> None:
+        if pattern is None:
+            self.model.clear_pause_generator()
+        else:
+            self.model.set_pause_generator(pattern)
+
+    async def recv(self, timeout_cycles: int) -> list[int]:
+        frame = await bounded(self.model.recv(), timeout_cycles, "m_axis result frame")
+        return list(frame.tdata)
+
+    def pending(self) -> bool:
+        return not self.model.empty()
+
+
+async def wait_irq(dut, timeout_cycles: int) -> None:
+    if not dut.irq.value:
+        await bounded(RisingEdge(dut.irq), timeout_cycles, "irq (job done or error)")

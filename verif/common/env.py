@@ -1,0 +1,390 @@
+"""The pyuvm library every core's testbench builds on, in UVM order: operation item and result,
+the core codec interface, sequence, driver, scoreboard, coverage and metrics subscribers, env and
+base test. One item is one whole layer operation (configure, load, start, wait, drain, counters),
+so Python never runs per cycle while the core computes.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pyuvm
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.utils import get_sim_time
+from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
+                   uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
+
+from verif.common.agents import (CLOCK_NS, CsrAgent, OperandSource, ResultSink, pause_pattern, wait_irq)
+from verif.common.csr_map import CsrMap
+
+# Faults a sequence can inject, and the ERR_CODE each must produce (names from accel_common.rdl).
+FAULT_ERRORS = {
+    "zero_dim": "DIM_ZERO",
+    "oversize": "DIM_OVERSIZE",
+    "bad_phase": "BAD_PHASE",
+    "short": "STREAM_SHORT",
+    "long": "STREAM_LONG",
+    "bad_dest": "BAD_DEST",
+    "not_loaded": "NOT_LOADED",
+    "busy": "BUSY",
+}
+COUNTERS = ("CYC_TOTAL", "CYC_LOAD", "CYC_COMPUTE", "CYC_DRAIN", "MAC_SLOTS", "MAC_EFFECTUAL",
+            "MAC_SKIPPED", "IN_STALL", "OUT_STALL", "IN_BEATS", "OUT_BEATS")
+NUM_BUF_COUNTERS = 4
+
+
+# ------------------------------------------------------------------ items
+@dataclass
+class Operation:
+    """One layer operation (or a tile of one) as the core sees it."""
+    op_id: str
+    phase: str                        # FF, BP or WG
+    operands: dict[str, np.ndarray]   # core-specific names, e.g. dense: a, b
+    fault: str | None = None          # a key of FAULT_ERRORS, or None for a good job
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.phase not in ("FF", "BP", "WG"):
+            raise ValueError(f"operation {self.op_id}: phase must be FF, BP or WG, not {self.phase!r}")
+        if self.fault is not None and self.fault not in FAULT_ERRORS:
+            raise ValueError(f"operation {self.op_id}: unknown fault {self.fault!r}; known: {sorted(FAULT_ERRORS)}")
+
+
+@dataclass
+class OpResult:
+    op: Operation
+    err_code: str                     # ERR_CODE name after the job ("NONE" for a clean job)
+    done: bool
+    result: np.ndarray | None         # decoded result, None when the job ended in error
+    result_beats: int
+    counters: dict[str, int]
+    times_ns: dict[str, float]        # load, start, done, end
+
+
+class OpItem(uvm_sequence_item):
+    def __init__(self, name: str, op: Operation):
+        super().__init__(name)
+        self.op = op
+
+
+class CoreCodec:
+    """What a core's testbench must say about its operations; one subclass per core.
+
+    The codec turns operations into CSR writes and stream frames, decodes result frames, and asks
+    models/ for expected values: it never computes an expected value itself.
+    """
+    num_mult: int = 0
+
+    def csr_writes(self, op: Operation) -> list[tuple[str, int]]:
+        raise NotImplementedError
+
+    def frames(self, op: Operation) -> list[tuple[int, list[int]]]:
+        """(tdest, beats) per operand buffer, in load order."""
+        raise NotImplementedError
+
+    def decode(self, op: Operation, beats: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    def expected(self, op: Operation) -> np.ndarray:
+        raise NotImplementedError
+
+    def result_beats(self, op: Operation) -> int:
+        raise NotImplementedError
+
+    def macs(self, op: Operation) -> tuple[int, int]:
+        """(dense MACs, effectual MACs) of the operation, from models/."""
+        raise NotImplementedError
+
+    def dims(self, op: Operation) -> dict[str, int]:
+        raise NotImplementedError
+
+    def compute_cycles_bound(self, op: Operation) -> int:
+        """An upper bound on compute cycles, for the done timeout."""
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ sequences
+class OpSequence(uvm_sequence):
+    """Sends a list of operations, in order."""
+
+    def __init__(self, name: str, ops: list[Operation]):
+        super().__init__(name)
+        self.ops = ops
+
+    async def body(self):
+        for op in self.ops:
+            item = OpItem(op.op_id, op)
+            await self.start_item(item)
+            await self.finish_item(item)
+
+
+# ------------------------------------------------------------------ driver
+class OpDriver(uvm_driver):
+    """Runs one operation per item through the shell's protocol and publishes an OpResult."""
+
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+        self.codec: CoreCodec = ConfigDB().get(self, "", "CODEC")
+        self.csr = self.source = self.sink = None
+
+    def attach(self, csr: CsrAgent, source: OperandSource, sink: ResultSink):
+        self.csr, self.source, self.sink = csr, source, sink
+
+    async def run_phase(self):
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            self.ap.write(await self.execute(item.op))
+            self.seq_item_port.item_done()
+
+    async def execute(self, op: Operation) -> OpResult:
+        codec, csr = self.codec, self.csr
+        times = {"load": get_sim_time("ns")}
+        await csr.write("CTRL", perf_clear=1, irq_clear=1)
+        for name, value in codec.csr_writes(op):
+            await csr.write(name, value)
+        frames = codec.frames(op)
+        if op.fault == "short":
+            frames[0] = (frames[0][0], frames[0][1][:-1])
+        elif op.fault == "long":
+            frames[0] = (frames[0][0], frames[0][1] + frames[0][1][-1:])
+        elif op.fault == "bad_dest":
+            frames[0] = (15, frames[0][1])
+        elif op.fault == "not_loaded":
+            frames = frames[:-1]
+        for dest, beats in frames:
+            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        await ClockCycles(cocotb.top.clk, 2)  # a load error reaches STATUS two cycles after its beat
+        status = await csr.read_fields("STATUS")
+        first_error = None
+        if not status["error"]:
+            await csr.write("CTRL", start=1)
+            times["start"] = get_sim_time("ns")
+            if op.fault == "busy":
+                await csr.write("CTRL", start=1)
+            bound = 4 * codec.compute_cycles_bound(op) + 2000
+            await wait_irq(cocotb.top, bound)
+            status = await csr.read_fields("STATUS")
+            if status["error"] and status["busy"]:
+                # An error while the job still runs (a refused second start): note it, wait for done.
+                first_error = await csr.read_fields("ERR_CODE")
+                await csr.write("CTRL", irq_clear=1)
+                await wait_irq(cocotb.top, bound)
+                status = await csr.read_fields("STATUS")
+        times["done"] = get_sim_time("ns")
+        code = first_error or await csr.read_fields("ERR_CODE")
+        err_code = csr.map.decode("accel_err_e", code["code"])
+        result, beats = None, []
+        if status["done"]:
+            beats = await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 1000)
+            result = codec.decode(op, beats)
+        times["end"] = get_sim_time("ns")
+        counters = {name: await csr.read(name) for name in COUNTERS}
+        for i in range(NUM_BUF_COUNTERS):
+            counters[f"SRAM_RD[{i}]"] = await csr.read(f"SRAM_RD[{i}]")
+            counters[f"SRAM_WR[{i}]"] = await csr.read(f"SRAM_WR[{i}]")
+        await csr.write("CTRL", irq_clear=1)
+        return OpResult(op, err_code, bool(status["done"]), result, len(beats), counters, times)
+
+
+# ------------------------------------------------------------------ scoreboard
+def describe_mismatch(expected: np.ndarray, actual: np.ndarray, limit: int = 5) -> str:
+    """The first mismatching elements, with indices and bit patterns, for a readable failure."""
+    exp_bits = expected.view(np.uint32) if expected.dtype == np.float32 else expected
+    act_bits = actual.view(np.uint32) if actual.dtype == np.float32 else actual
+    bad = np.argwhere(exp_bits != act_bits)
+    lines = [f"{len(bad)} of {expected.size} elements differ; first {min(limit, len(bad))}:"]
+    for idx in bad[:limit]:
+        idx = tuple(int(i) for i in idx)
+        lines.append(f"  at {idx}: expected {expected[idx]!r} (0x{int(exp_bits[idx]):08x}), "
+                     f"got {actual[idx]!r} (0x{int(act_bits[idx]):08x})")
+    return "\n".join(lines)
+
+
+class Scoreboard(uvm_subscriber):
+    """Checks every result bit for bit against models/, every error code against the fault, and the
+    performance counters against what the operation must produce; fails the test in check_phase."""
+
+    def build_phase(self):
+        self.codec: CoreCodec = ConfigDB().get(self, "", "CODEC")
+        self.corrupt = ConfigDB().exists(self, "", "CORRUPT_RESULT") and ConfigDB().get(self, "", "CORRUPT_RESULT")
+        self.failures: list[str] = []
+        self.checked = 0
+
+    def write(self, res: OpResult):
+        op = res.op
+        self.checked += 1
+        want_error = FAULT_ERRORS.get(op.fault) if op.fault else "NONE"
+        if res.err_code != want_error:
+            self.failures.append(f"{op.op_id}: ERR_CODE {res.err_code}, expected {want_error}")
+        if op.fault not in (None, "busy"):
+            if res.done:
+                self.failures.append(f"{op.op_id}: a job with fault {op.fault} reported done")
+            return
+        if res.result is None:
+            self.failures.append(f"{op.op_id}: no result (done={res.done}, error {res.err_code})")
+            return
+        actual = res.result.copy()
+        if self.corrupt:  # the expect-fail twin: one flipped bit must be caught
+            actual.view(np.uint32).flat[0] ^= 1
+        expected = self.codec.expected(op)
+        if actual.shape != expected.shape or not np.array_equal(actual.view(np.uint32), expected.view(np.uint32)):
+            if actual.shape != expected.shape:
+                self.failures.append(f"{op.op_id}: result shape {actual.shape}, expected {expected.shape}")
+            else:
+                self.failures.append(f"{op.op_id}: result mismatch\n{describe_mismatch(expected, actual)}")
+        dense, effectual = self.codec.macs(op)
+        c = res.counters
+        checks = {
+            "MAC_EFFECTUAL": (c["MAC_EFFECTUAL"], effectual),
+            "MAC_SLOTS": (c["MAC_SLOTS"], self.codec.num_mult * c["CYC_COMPUTE"]),
+            "OUT_BEATS": (c["OUT_BEATS"], self.codec.result_beats(op)),
+            "result beats": (res.result_beats, self.codec.result_beats(op)),
+        }
+        for name, (got, want) in checks.items():
+            if got != want:
+                self.failures.append(f"{op.op_id}: {name} is {got}, expected {want}")
+
+    def check_phase(self):
+        for failure in self.failures:
+            self.logger.error(failure)
+        assert self.checked > 0, "the scoreboard saw no operation"
+        assert not self.failures, f"{len(self.failures)} scoreboard failure(s); first: {self.failures[0]}"
+
+
+# ------------------------------------------------------------------ metrics
+class MetricsCollector(uvm_subscriber):
+    """Per-operation metrics from the counters the core really produced (architecture.md), written
+    as JSON next to the results; scripts/sim.py adds toggle counts from the wave file."""
+
+    def build_phase(self):
+        self.codec: CoreCodec = ConfigDB().get(self, "", "CODEC")
+        self.ops: list[dict] = []
+
+    def write(self, res: OpResult):
+        if res.op.fault is not None:
+            return
+        c = res.counters
+        dense, effectual = self.codec.macs(res.op)
+        cycles = c["CYC_COMPUTE"]
+        self.ops.append({
+            "id": res.op.op_id, "phase": res.op.phase, "dims": self.codec.dims(res.op),
+            "cycles": cycles, "load_cycles": c["CYC_LOAD"], "drain_cycles": c["CYC_DRAIN"],
+            "mac_slots": c["MAC_SLOTS"], "effectual_macs": c["MAC_EFFECTUAL"], "skipped_macs": c["MAC_SKIPPED"],
+            "dense_macs": dense, "golden_effectual_macs": effectual,
+            "utilization": c["MAC_EFFECTUAL"] / c["MAC_SLOTS"] if c["MAC_SLOTS"] else 0.0,
+            "sram_reads": sum(c[f"SRAM_RD[{i}]"] for i in range(NUM_BUF_COUNTERS)),
+            "sram_writes": sum(c[f"SRAM_WR[{i}]"] for i in range(NUM_BUF_COUNTERS)),
+            "sram_by_buffer": {f"{kind}[{i}]": c[f"SRAM_{kind}[{i}]"] for kind in ("RD", "WR")
+                               for i in range(NUM_BUF_COUNTERS)},
+            "in_stall": c["IN_STALL"], "out_stall": c["OUT_STALL"],
+            "window_ns": [res.times_ns["load"], res.times_ns["end"]],
+            "compute_window_ns": [res.times_ns.get("start", res.times_ns["load"]), res.times_ns["done"]],
+            **{k: v for k, v in res.op.meta.items() if k in ("source", "sparsity_a", "sparsity_b")},
+        })
+
+    def report_phase(self):
+        test = os.environ.get("COCOTB_TEST_NAME", self.get_parent().get_parent().get_name())
+        path = Path(f"metrics_{test}.json")
+        path.write_text(json.dumps({"test": test, "seed": cocotb.RANDOM_SEED, "ops": self.ops}, indent=1))
+
+
+class CoverageSubscriber(uvm_subscriber):
+    """Samples the core's functional coverage (cocotb-coverage) per operation result and exports it.
+    The coverpoints themselves are the core's: it passes a sampling function."""
+
+    def build_phase(self):
+        self.sample = ConfigDB().get(self, "", "COVERAGE_SAMPLE")
+
+    def write(self, res: OpResult):
+        self.sample(res)
+
+    def report_phase(self):
+        from cocotb_coverage.coverage import coverage_db
+        test = self.get_parent().get_parent().get_name()
+        coverage_db.export_to_yaml(filename=f"coverage_{test}.yml")
+
+
+# ------------------------------------------------------------------ env and base test
+class OpAgent(uvm_component):
+    def build_phase(self):
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = OpDriver("driver", self)
+
+    def connect_phase(self):
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+
+
+class AccelEnv(uvm_env):
+    def build_phase(self):
+        self.agent = OpAgent("agent", self)
+        self.scoreboard = Scoreboard("scoreboard", self)
+        self.metrics = MetricsCollector("metrics", self)
+        self.coverage = CoverageSubscriber("coverage", self)
+
+    def connect_phase(self):
+        for sub in (self.scoreboard, self.metrics, self.coverage):
+            self.agent.driver.ap.connect(sub.analysis_export)
+
+
+class AccelBaseTest(uvm_test):
+    """Clock, reset, bus models, then the test's operations. A core's tests subclass this and set
+    `codec_class`, `csr_map`, `coverage_sample`; a test overrides `operations()` or `body()`."""
+
+    codec_class: type[CoreCodec]
+    csr_map: CsrMap
+    coverage_sample = staticmethod(lambda res: None)
+    in_pause = "none"
+    out_pause = "none"
+    corrupt_result = False
+
+    def build_phase(self):
+        self.seed = int(cocotb.RANDOM_SEED)
+        self.rng = np.random.default_rng(self.seed)
+        self.dut = cocotb.top
+        self.codec = self.codec_class(self.csr_map)
+        ConfigDB().set(None, "*", "CODEC", self.codec)
+        ConfigDB().set(None, "*", "COVERAGE_SAMPLE", self.coverage_sample)
+        ConfigDB().set(None, "*", "CORRUPT_RESULT", self.corrupt_result)
+        self.env = AccelEnv("env", self)
+
+    def operations(self) -> list[Operation]:
+        return []
+
+    async def reset(self, cycles: int = 5):
+        self.dut.rst_n.value = 0
+        await ClockCycles(self.dut.clk, cycles)
+        self.dut.rst_n.value = 1
+        await RisingEdge(self.dut.clk)
+
+    def attach_bus(self):
+        self.csr = CsrAgent(self.dut, self.csr_map)
+        self.source = OperandSource(self.dut)
+        self.sink = ResultSink(self.dut)
+        self.source.set_pause(pause_pattern(self.in_pause, self.rng))
+        self.sink.set_pause(pause_pattern(self.out_pause, self.rng))
+        self.env.agent.driver.attach(self.csr, self.source, self.sink)
+
+    async def run_ops(self, ops: list[Operation]):
+        await OpSequence("ops", ops).start(self.env.agent.seqr)
+
+    async def body(self):
+        await self.run_ops(self.operations())
+
+    async def run_phase(self):
+        self.raise_objection()
+        self.logger.info(f"seed {self.seed} (reproduce with SEED={self.seed})")
+        cocotb.start_soon(Clock(self.dut.clk, CLOCK_NS, unit="ns", impl="gpi").start(start_high=False))
+        self.dut.rst_n.value = 0
+        self.dut.s_axis_tvalid.value = 0
+        self.dut.m_axis_tready.value = 0
+        await ClockCycles(self.dut.clk, 3)  # models created while reset is X crash (toolchain.md)
+        self.attach_bus()
+        await self.reset()
+        await self.body()
+        self.drop_objection()
+
