@@ -25,6 +25,8 @@ def setup_tool_env() -> None:
     path = os.environ.get("PATH", "").split(os.pathsep)
     venv_bin = str(Path(sys.executable).parent)  # the wheel's makefiles call plain `python`
     os.environ["PATH"] = os.pathsep.join([str(vlt_root / "bin"), venv_bin] + [p for p in path if p not in (str(vlt_root / "bin"), venv_bin)])
+    if str(ROOT) not in sys.path:  # cocotb's runner hands sys.path to the simulator as PYTHONPATH
+        sys.path.insert(0, str(ROOT))
     py_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(py_path))
 
@@ -122,7 +124,7 @@ def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str
         plusargs.append(f"+dumpfile_path={test_dir / 'waves.fst'}")
     if opts.coverage:
         plusargs.append(f"+verilator+coverage+file+{test_dir / 'coverage.dat'}")
-    env = {"CORE": core.name, "SIM": opts.sim}
+    env = {"CORE": core.name, "SIM": opts.sim, "PYTHONPATH": os.environ["PYTHONPATH"]}
     env.update(extra_env or {})
     runner.test(test_module=core.test_module, hdl_toplevel=core.toplevel, testcase=tests or None,
                 seed=seed, build_dir=build_dir(core, opts), test_dir=test_dir, results_xml=str(results_xml),

@@ -1,0 +1,96 @@
+"""Run one core's pyuvm tests under one simulator and write build/<core>/<sim>/summary.json.
+
+Usage: python scripts/sim.py --design dense --sim icarus [--seed N] [--tests a,b] [--waves]
+       [--records DIR] [--no-toggles]
+The summary holds, per layer operation: id, phase, dims, cycles, mac_slots, effectual_macs,
+dense_macs, utilization, sram_reads, sram_writes and toggles (counted from the wave file).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from verif.common import runner  # noqa: E402
+from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
+
+
+def collect_ops(test_dir: Path) -> tuple[list[dict], dict]:
+    ops, seeds = [], {}
+    for path in sorted(test_dir.glob("metrics_*.json")):
+        data = json.loads(path.read_text())
+        seeds[data["test"]] = data["seed"]
+        for op in data["ops"]:
+            op["test"] = data["test"]
+            ops.append(op)
+    return ops, seeds
+
+
+def add_toggles(ops: list[dict], wave: Path) -> None:
+    """Bit toggles in each operation's window (load to last result beat), whole design and per instance."""
+    from verif.common.toggles import count_toggles
+    report = count_toggles(wave, windows=[tuple(op["window_ns"]) for op in ops], unit="ns")
+    for i, op in enumerate(ops):
+        op["toggles"] = report.total(i)
+        op["toggles_by_instance"] = report.per_instance(i)
+        op["toggles_per_effectual_mac"] = op["toggles"] / op["effectual_macs"] if op["effectual_macs"] else None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Run a core's tests and write its summary.json")
+    parser.add_argument("--design", default="dense", help=f"one of: {', '.join(core_names())}")
+    parser.add_argument("--sim", default="icarus", choices=runner.SIMULATORS)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--tests", default="", help="comma-separated test names (default: all)")
+    parser.add_argument("--waves", action="store_true", help="keep the wave file for viewing")
+    parser.add_argument("--no-toggles", action="store_true", help="skip wave dumping and toggle counts (faster)")
+    parser.add_argument("--records", default="", help="operation records to stream (a folder or a file)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default build/<core>/<sim>)")
+    args = parser.parse_args(argv)
+    try:
+        core = load_core(args.design)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.records and not Path(args.records).exists():
+        parser.error(f"--records {args.records}: no such file or folder")
+    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+    tests = [t for t in args.tests.split(",") if t]
+    opts = runner.BuildOptions(args.sim, waves=args.waves or not args.no_toggles)
+    out = args.out or ROOT / "build" / core.name / args.sim
+    for stale in out.glob("metrics_*.json"):
+        stale.unlink()
+    extra_env = {"RECORDS": str(Path(args.records).resolve())} if args.records else {}
+    print(f"[sim] {core.name} on {args.sim}, seed {seed}, tests: {', '.join(tests) or 'all'}", flush=True)
+    t0 = time.time()
+    result = runner.run(core, opts, out, tests=tests, seed=seed, extra_env=extra_env)
+    wall = time.time() - t0
+    ops, seeds = collect_ops(out)
+    wave = runner.wave_file(opts, out)
+    if wave and wave.exists() and ops:
+        add_toggles(ops, wave)
+        if not args.waves:
+            wave.unlink()
+    summary = {"core": core.name, "sim": args.sim, "seed": seed, "passed": len(result.passed),
+               "failed": len(result.failed), "passed_tests": result.passed, "failed_tests": result.failed,
+               "wall_seconds": round(wall, 2), "ops": ops}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    cycles = sum(op["cycles"] for op in ops)
+    eff = sum(op["effectual_macs"] for op in ops)
+    slots = sum(op["mac_slots"] for op in ops)
+    util = f"{100 * eff / slots:.1f}%" if slots else "n/a"
+    verdict = "PASS" if result.ok else "FAIL"
+    print(f"[sim] {verdict} {core.name}/{args.sim} seed {seed}: {len(result.passed)} passed, "
+          f"{len(result.failed)} failed; {len(ops)} ops, {cycles} compute cycles, utilization {util}, "
+          f"{wall:.1f} s -> {os.path.relpath(out / 'summary.json')}")
+    if result.failed:
+        print(f"[sim] failed: {', '.join(result.failed)}")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The dense core's side of the testbench: CSR values, operand packing and result unpacking for
+C[MxN] = A[MxK] . B[KxN]. Expected values and MAC counts come from models/golden.py only.
+
+Packing (matches hdl/dense/dense_top.sv): a 256-bit operand beat holds 16 FP16 lanes. A word
+(mt, kb) holds rows mt*R .. mt*R+R-1 for k-steps kb*KA .. kb*KA+KA-1 at lane kk*R + i (KA = 16/R);
+B word (nt, kb) holds columns nt*C .. nt*C+C-1 at lane kk*C + j. Padding is zero. A result beat is
+one C-wide FP32 row segment, row-major: (m, nt).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from models import golden
+from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.csr_map import CsrMap
+from verif.common.env import CoreCodec, Operation
+
+LANES = 16
+BUF_A, BUF_B = 0, 1
+
+
+def ceil_div(x: int, d: int) -> int:
+    return -(-x // d)
+
+
+class DenseCodec(CoreCodec):
+    def __init__(self, csr_map: CsrMap, rows: int = 4, cols: int = 4):
+        self.map = csr_map
+        self.rows, self.cols = rows, cols
+        self.kb_a, self.kb_b = LANES // rows, LANES // cols
+        self.num_mult = rows * cols
+
+    @staticmethod
+    def shape(op: Operation) -> tuple[int, int, int]:
+        a, b = op.operands["a"], op.operands["b"]
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(f"{op.op_id}: dense operations need A[MxK] and B[KxN], got {a.shape} and {b.shape}")
+        return a.shape[0], b.shape[1], a.shape[1]
+
+    def dims(self, op):
+        m, n, k = self.shape(op)
+        return {"M": m, "N": n, "K": k}
+
+    def csr_writes(self, op):
+        m, n, k = self.shape(op)
+        phase = self.map.enum("accel_phase_e")[op.phase]
+        if op.fault == "zero_dim":
+            m = 0
+        elif op.fault == "oversize":
+            k = 0xFFFF
+        elif op.fault == "bad_phase":
+            phase = 3
+        return [("DIM_M", m), ("DIM_N", n), ("DIM_K", k), ("PHASE", phase)]
+
+    def pack_a(self, a: np.ndarray) -> list[int]:
+        m, k = a.shape
+        mt, kblk = ceil_div(m, self.rows), ceil_div(k, self.kb_a)
+        padded = np.zeros((mt * self.rows, kblk * self.kb_a), dtype=np.float16)
+        padded[:m, :k] = a
+        words = padded.reshape(mt, self.rows, kblk, self.kb_a).transpose(0, 2, 3, 1).reshape(-1, LANES)
+        return words_to_ints(words.view(np.uint16))
+
+    def pack_b(self, b: np.ndarray) -> list[int]:
+        k, n = b.shape
+        nt, kblk = ceil_div(n, self.cols), ceil_div(k, self.kb_b)
+        padded = np.zeros((kblk * self.kb_b, nt * self.cols), dtype=np.float16)
+        padded[:k, :n] = b
+        words = padded.reshape(kblk, self.kb_b, nt, self.cols).transpose(2, 0, 1, 3).reshape(-1, LANES)
+        return words_to_ints(words.view(np.uint16))
+
+    def frames(self, op):
+        return [(BUF_A, self.pack_a(op.operands["a"])), (BUF_B, self.pack_b(op.operands["b"]))]
+
+    def result_beats(self, op):
+        m, n, _ = self.shape(op)
+        return m * ceil_div(n, self.cols)
+
+    def decode(self, op, beats):
+        m, n, _ = self.shape(op)
+        if len(beats) != self.result_beats(op):
+            raise AssertionError(f"{op.op_id}: {len(beats)} result beats, expected {self.result_beats(op)}")
+        words = ints_to_words(beats, self.cols * 4, np.uint32)
+        return words.reshape(m, -1)[:, :n].view(np.float32).copy()
+
+    def expected(self, op):
+        return golden.gemm_fp16(op.operands["a"], op.operands["b"])
+
+    def macs(self, op):
+        m, n, k = self.shape(op)
+        return m * n * k, golden.effectual_macs(op.operands["a"], op.operands["b"])
+
+    def compute_cycles_bound(self, op):
+        m, n, k = self.shape(op)
+        tiles = ceil_div(m, self.rows) * ceil_div(n, self.cols)
+        return tiles * (k + self.rows) + 16

@@ -1,0 +1,44 @@
+"""Functional coverage of the dense core (cocotb-coverage). Names are what the testplan cites."""
+from __future__ import annotations
+
+import numpy as np
+from cocotb_coverage.coverage import CoverCross, CoverPoint
+
+from verif.common.env import FAULT_ERRORS, OpResult
+
+SPARSITY_BINS = ["0", "(0,25]", "(25,50]", "(50,75]", "(75,90]", "(90,100]"]
+ROWS = COLS = 4
+KSTEPS = 4
+
+
+def sparsity_bin(x: np.ndarray) -> str:
+    s = 100.0 * float(np.mean(x == 0)) if x.size else 0.0
+    for upper, name in zip((0, 25, 50, 75, 90, 100), SPARSITY_BINS):
+        if s <= upper:
+            return name
+    return SPARSITY_BINS[-1]
+
+
+def dim_class(value: int, tile: int) -> str:
+    if value == 1:
+        return "one"
+    if value < tile:
+        return "below_tile"
+    return "tile_multiple" if value % tile == 0 else "ragged"
+
+
+@CoverPoint("dense.shape.m", xf=lambda res: dim_class(res.op.operands["a"].shape[0], ROWS),
+            bins=["one", "below_tile", "tile_multiple", "ragged"])
+@CoverPoint("dense.shape.n", xf=lambda res: dim_class(res.op.operands["b"].shape[1], COLS),
+            bins=["one", "below_tile", "tile_multiple", "ragged"])
+@CoverPoint("dense.shape.k", xf=lambda res: dim_class(res.op.operands["a"].shape[1], KSTEPS),
+            bins=["one", "below_tile", "tile_multiple", "ragged"])
+@CoverPoint("dense.sparsity.a", xf=lambda res: sparsity_bin(res.op.operands["a"]), bins=SPARSITY_BINS)
+@CoverPoint("dense.sparsity.b", xf=lambda res: sparsity_bin(res.op.operands["b"]), bins=SPARSITY_BINS)
+@CoverPoint("dense.phase", xf=lambda res: res.op.phase, bins=["FF", "BP", "WG"])
+@CoverPoint("dense.error", xf=lambda res: res.err_code, bins=["NONE"] + sorted(set(FAULT_ERRORS.values())))
+@CoverPoint("dense.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
+@CoverPoint("dense.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
+@CoverCross("dense.pressure.cross", items=["dense.pressure.in", "dense.pressure.out"])
+def sample(res: OpResult) -> None:
+    """Called once per operation result by the coverage subscriber."""

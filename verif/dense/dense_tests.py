@@ -1,0 +1,161 @@
+"""pyuvm tests of the dense baseline core. Each prints its seed; SEED=<n> reproduces it.
+
+Run through `make sim DESIGN=dense` (all tests) or `make sim DESIGN=dense TESTS=<name>`.
+"""
+from __future__ import annotations
+
+import cocotb
+import pyuvm
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from verif.common.agents import pause_pattern
+from verif.common.cores import load_core
+from verif.common.csr_map import load_csr_map
+from verif.common.env import FAULT_ERRORS, AccelBaseTest
+from verif.dense import dense_coverage
+from verif.dense.dense_codec import DenseCodec
+from verif.dense.dense_stimulus import EDGE_SHAPES, layer_phase_ops, random_op, record_ops
+
+CORE = load_core("dense")
+
+
+class DenseCodecFromManifest(DenseCodec):
+    def __init__(self, csr_map):
+        super().__init__(csr_map, CORE.parameters["Rows"], CORE.parameters["Cols"])
+
+
+class DenseTest(AccelBaseTest):
+    codec_class = DenseCodecFromManifest
+    csr_map = load_csr_map(CORE.rdl)
+    coverage_sample = staticmethod(dense_coverage.sample)
+
+    def tag(self, ops):
+        for op in ops:
+            op.meta.setdefault("in_pause", self.in_pause)
+            op.meta.setdefault("out_pause", self.out_pause)
+        return ops
+
+
+@pyuvm.test()
+class test_random_shapes(DenseTest):
+    """Edge shapes (1x1x1, below a tile, ragged M/N/K) and random shapes up to 24x24x40."""
+
+    def operations(self):
+        ops = [random_op(self.rng, f"edge/{m}x{n}x{k}", m, n, k) for m, n, k in EDGE_SHAPES]
+        for i in range(6):
+            m, n, k = (int(v) for v in self.rng.integers(1, (25, 25, 41)))
+            ops.append(random_op(self.rng, f"random{i}/{m}x{n}x{k}", m, n, k))
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_sparsity_and_specials(DenseTest):
+    """Operand sparsity 0..95% on both sides, then signed zeros, subnormals, infinities, extremes."""
+
+    def operations(self):
+        ops = []
+        for s in (0.0, 0.2, 0.45, 0.7, 0.85, 0.95):
+            ops.append(random_op(self.rng, f"sparsity/{int(s*100)}", 12, 10, 33, s, s))
+        ops.append(random_op(self.rng, "sparsity/mixed", 9, 12, 20, 0.9, 0.1))
+        ops.append(random_op(self.rng, "specials/light", 8, 8, 24, 0.3, 0.3, specials=0.05))
+        ops.append(random_op(self.rng, "specials/heavy", 6, 5, 9, 0.2, 0.2, specials=0.5))
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_layer_phases(DenseTest):
+    """FF, BP and WG of a small conv layer and an FC layer, lowered as the trainer lowers them."""
+
+    def operations(self):
+        return self.tag(layer_phase_ops(self.rng))
+
+
+@pyuvm.test()
+class test_training_records(DenseTest):
+    """Operations recorded from real training (RECORDS=<dir>, default models/data/records)."""
+
+    def operations(self):
+        return self.tag(record_ops(max_macs=400_000))
+
+
+@pyuvm.test()
+class test_stream_pressure(DenseTest):
+    """Idle cycles on the operand stream and back-pressure on the result stream, crossed."""
+
+    async def body(self):
+        for in_kind in ("none", "random", "bursty"):
+            for out_kind in ("none", "random", "bursty"):
+                self.in_pause, self.out_pause = in_kind, out_kind
+                self.source.set_pause(pause_pattern(in_kind, self.rng))
+                self.sink.set_pause(pause_pattern(out_kind, self.rng))
+                ops = [random_op(self.rng, f"pressure/{in_kind}-{out_kind}", 9, 14, 19, 0.3, 0.3)]
+                await self.run_ops(self.tag(ops))
+        self.source.set_pause(None)
+        self.sink.set_pause(None)
+
+
+@pyuvm.test()
+class test_bad_configurations(DenseTest):
+    """Each fault ends in STATUS.error with its ERR_CODE; the next job then completes correctly."""
+
+    def operations(self):
+        ops = []
+        for fault in FAULT_ERRORS:
+            bad = random_op(self.rng, f"fault/{fault}", 6, 7, 13, 0.2, 0.2)
+            bad.fault = fault
+            ops += [bad, random_op(self.rng, f"after/{fault}", 5, 6, 11, 0.2, 0.2)]
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_reset_mid_operation(DenseTest):
+    """rst_n during an operand load and during compute, then soft reset during compute: each time the
+    next job completes and is correct."""
+
+    async def interrupted(self, when: str, soft: bool):
+        op = random_op(self.rng, f"interrupted/{when}", 16, 16, 200)
+        driver = self.env.agent.driver
+        job = cocotb.start_soon(driver.execute(op))
+        if when == "load":
+            await RisingEdge(self.dut.s_axis_tvalid)
+            await ClockCycles(self.dut.clk, 20)
+        else:
+            while not int(self.dut.busy.value):
+                await RisingEdge(self.dut.clk)
+            await ClockCycles(self.dut.clk, 50)
+        job.cancel()
+        if soft:
+            await self.csr.write("CTRL", soft_reset=1)
+        else:
+            await self.reset()
+        status = await self.csr.read_fields("STATUS")
+        assert not status["busy"] and not status["done"] and not status["draining"], f"after reset: {status}"
+
+    async def body(self):
+        await self.interrupted("load", soft=False)
+        await self.run_ops(self.tag([random_op(self.rng, "after_reset/load", 7, 9, 15, 0.3, 0.3)]))
+        await self.interrupted("compute", soft=False)
+        await self.run_ops(self.tag([random_op(self.rng, "after_reset/compute", 7, 9, 15, 0.3, 0.3)]))
+        await self.interrupted("compute", soft=True)
+        await self.run_ops(self.tag([random_op(self.rng, "after_soft_reset", 7, 9, 15, 0.3, 0.3)]))
+
+
+@pyuvm.test()
+class test_largest_shapes(DenseTest):
+    """The largest operations that fit the buffers: A and B full (K = 4 x words), C full."""
+
+    def operations(self):
+        p = CORE.parameters
+        k_max = 4 * p["AWords"]
+        c_rows = p["CWords"] // 64
+        return self.tag([random_op(self.rng, f"largest/K{k_max}", 4, 4, k_max, 0.5, 0.5),
+                         random_op(self.rng, f"largest/C{c_rows}x256", c_rows, 256, 4, 0.3, 0.3)])
+
+
+@pyuvm.test(expect_fail=True)
+class test_scoreboard_catches_corruption(DenseTest):
+    """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""
+    corrupt_result = True
+
+    def operations(self):
+        return self.tag([random_op(self.rng, "corrupted", 5, 5, 5)])
