@@ -1,0 +1,278 @@
+"""cocotb tests of fp16_mul and fp32_add (through fp_units_tb) against models.golden, bit for bit.
+
+Each unit gets directed corner cases and random vectors drawn to stress its corners. The wrapper has
+many lanes per unit, so one `await Timer(1, "ns")` checks a whole batch; no clock is needed.
+Env: SEED (default: cocotb's random seed) and NVEC (random vectors per unit, default 65536).
+"""
+from __future__ import annotations
+
+import os
+
+import cocotb
+import numpy as np
+from cocotb.triggers import Timer
+
+from models import golden
+
+SEED = int(os.environ.get("SEED", cocotb.RANDOM_SEED))
+NVEC = int(os.environ.get("NVEC", 65536))
+MAX_REPORTED = 10
+
+# ---------------------------------------------------------------------------------------------------
+# Directed corner cases (raw bit patterns)
+# ---------------------------------------------------------------------------------------------------
+
+# FP16: +-0, +-subnormals (read as zero), +-min normal, 1.0, 1+ulp, 2-ulp, max, +-inf, NaNs.
+FP16_SPECIALS = [0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x83FF, 0x0400, 0x8400, 0x3C00, 0xBC00,
+                 0x3C01, 0x3FFF, 0x4000, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00, 0x7C01, 0x7E00, 0xFE00,
+                 0x7FFF, 0xFFFF, 0x0555, 0x5555]
+
+# FP32 (a, b) pairs, each with the rule it checks.
+FP32_DIRECTED = [
+    (0x00000000, 0x00000000),  # +0 + +0 = +0
+    (0x00000000, 0x80000000),  # +0 + -0 = +0
+    (0x80000000, 0x00000000),
+    (0x80000000, 0x80000000),  # -0 + -0 = -0
+    (0x00000001, 0x80000000),  # subnormal in reads as +0: +0 + -0 = +0
+    (0x80000001, 0x80000000),  # -0 + -0 = -0
+    (0x807FFFFF, 0x807FFFFF),  # subnormals only: -0
+    (0x007FFFFF, 0x807FFFFF),  # +0 + -0
+    (0x007FFFFF, 0x3F800000),  # subnormal + 1.0 = 1.0 exactly (not 1.0 + 2^-126)
+    (0x80000001, 0xBF800000),
+    (0x3F800000, 0xBF800000),  # exact cancellation: +0
+    (0xBF800000, 0x3F800000),
+    (0x7F7FFFFF, 0xFF7FFFFF),
+    (0x00800000, 0x80800000),
+    (0x00800001, 0x80800000),  # 2^-149: subnormal result flushes to +0
+    (0x80800001, 0x00800000),  # -2^-149: flushes to -0
+    (0x01000000, 0x80800001),  # 2^-126 - 2^-149: subnormal, flushed
+    (0x00800000, 0x00800000),  # 2 * min normal
+    (0x00FFFFFF, 0x80800000),  # difference just below 2^-126: flushed
+    (0x01000001, 0x80800000),  # difference just above 2^-126: stays normal
+    (0x3F800000, 0x33800000),  # 1 + 2^-24: tie, LSB even -> 1.0
+    (0x3F800001, 0x33800000),  # tie, LSB odd -> up
+    (0x3F800000, 0x33800001),  # just above half -> up
+    (0x3F800000, 0x337FFFFF),  # just below half -> down
+    (0x3F800000, 0xB3000000),  # 1 - 2^-25: tie below 1.0 -> 1.0 (even)
+    (0x3F800001, 0xB3800000),  # 1+ulp - 2^-24: tie, even result 1.0
+    (0x3F800000, 0xB3000001),  # 1 - (2^-25 + tiny): below the tie -> 1 - ulp
+    (0x3FFFFFFF, 0x33800000),  # rounding carries into the next exponent: 2.0
+    (0x3FFFFFFF, 0x34000000),  # 2 - ulp + ulp = 2.0 exactly
+    (0x4B7FFFFF, 0x3F000000),  # 2^24 - 1 + 0.5: tie, odd -> 2^24
+    (0x4B7FFFFF, 0x3F800000),  # carry out of the addition itself
+    (0x7F7FFFFF, 0x7F7FFFFF),  # overflow -> +inf
+    (0xFF7FFFFF, 0xFF7FFFFF),  # overflow -> -inf
+    (0x7F7FFFFF, 0x73000000),  # max + half ulp: tie, odd LSB -> overflow
+    (0x7F7FFFFF, 0x72FFFFFF),  # just below the tie -> max
+    (0x7F7FFFFE, 0x73000000),  # tie with even LSB -> stays
+    (0x7F7FFFFF, 0x00000000),  # largest finite + 0
+    (0x7F000000, 0x7F000000),  # 2^127 * 2 -> inf
+    (0x7F800000, 0x7F800000),  # inf + inf
+    (0x7F800000, 0xFF800000),  # inf - inf -> canonical NaN
+    (0xFF800000, 0x7F800000),
+    (0xFF800000, 0xFF800000),
+    (0x7F800000, 0x00000000),
+    (0xFF800000, 0x00000001),
+    (0x7F800000, 0xFF7FFFFF),
+    (0x7F800001, 0x3F800000),  # signalling NaN in -> canonical NaN
+    (0xFFFFFFFF, 0x00000000),
+    (0x7FC00000, 0x7F800000),
+    (0x3F800000, 0xFFC00001),
+    (0x7FBFFFFF, 0xFF800000),
+    (0x3F800000, 0x0DA24260),  # exponent difference far beyond 27: 1.0
+    (0x3F800000, 0x8DA24260),  # 1.0 - tiny -> 1.0
+    (0x3F800000, 0xB3800001),  # 1 - (2^-24 + tiny) -> 1 - ulp
+    (0x3F800000, 0xB2800000),  # shift of 26
+    (0x3F800000, 0xB2000000),  # shift of 27
+    (0x3F800000, 0xB1800001),  # shift of 28
+    (0x4B000000, 0xBF800000),  # 2^23 - 1: exact, one-bit normalization
+    (0x3F800001, 0xBF800000),  # 2^-23: long normalization
+    (0x3FC00000, 0xBFBFFFFF),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Random stimulus: a mix of distributions aimed at each unit's corners
+# ---------------------------------------------------------------------------------------------------
+
+def _pick(rng: np.random.Generator, n: int, choices) -> np.ndarray:
+    return np.asarray(choices)[rng.integers(0, len(choices), n)]
+
+
+def _sparse_man(rng: np.random.Generator, n: int, bits: int) -> np.ndarray:
+    """Mantissas with few set bits or long zero tails: these make exact rounding ties likely."""
+    full = rng.integers(0, 1 << bits, n, dtype=np.uint64)
+    sparse = full & rng.integers(0, 1 << bits, n, dtype=np.uint64) & rng.integers(0, 1 << bits, n, dtype=np.uint64)
+    tail = rng.integers(0, bits + 1, n).astype(np.uint64)
+    trimmed = (full >> tail) << tail
+    edge = _pick(rng, n, [0, 1, (1 << bits) - 1, 1 << (bits - 1), (1 << bits) - 2]).astype(np.uint64)
+    kind = rng.integers(0, 4, n)
+    return np.select([kind == 0, kind == 1, kind == 2], [full, sparse, trimmed], edge)
+
+
+def fp16_vectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """FP16 operand pairs: raw bits, biased exponents (zero/subnormal, tiny, one, huge, inf/NaN), specials."""
+    def operand() -> np.ndarray:
+        sign = rng.integers(0, 2, n, dtype=np.uint64)
+        exp = np.where(rng.random(n) < 0.5, rng.integers(0, 32, n),
+                       _pick(rng, n, [0, 0, 1, 2, 14, 15, 16, 29, 30, 30, 31]))
+        man = _sparse_man(rng, n, 10)
+        biased = (sign << 15) | (exp.astype(np.uint64) << 10) | man
+        raw = rng.integers(0, 1 << 16, n, dtype=np.uint64)
+        special = _pick(rng, n, FP16_SPECIALS).astype(np.uint64)
+        kind = rng.random(n)
+        return np.where(kind < 0.35, raw, np.where(kind < 0.9, biased, special)).astype(np.uint16)
+    return operand(), operand()
+
+
+def fp32_vectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """FP32 operand pairs from six families, shuffled together."""
+    u64 = np.uint64
+
+    def pack(sign, exp, man) -> np.ndarray:
+        return ((sign.astype(u64) << u64(31)) | (exp.astype(u64) << u64(23)) | man.astype(u64)).astype(np.uint32)
+
+    def sign(k):
+        return rng.integers(0, 2, k, dtype=np.uint64)
+
+    k = n // 6
+    fams = []
+    # 1. raw random bit patterns
+    fams.append((rng.integers(0, 1 << 32, k, dtype=np.uint64).astype(np.uint32),
+                 rng.integers(0, 1 << 32, k, dtype=np.uint64).astype(np.uint32)))
+    # 2. close exponents, mostly opposite signs and nearby mantissas: cancellation, long normalization
+    ea = rng.integers(1, 255, k)
+    eb = np.clip(ea + rng.integers(-3, 4, k), 0, 255)
+    ma = _sparse_man(rng, k, 23)
+    near = (ma.astype(np.int64) + rng.integers(-64, 65, k)) & 0x7FFFFF
+    mb = np.where(rng.random(k) < 0.6, near.astype(u64), _sparse_man(rng, k, 23))
+    sa = sign(k)
+    sb = np.where(rng.random(k) < 0.75, sa ^ u64(1), sign(k))
+    fams.append((pack(sa, ea, ma), pack(sb, eb, mb)))
+    # 3. around 2^-126: subnormal inputs, results that flush, sums just above the threshold
+    ea = _pick(rng, k, [0, 1, 1, 2, 3, 24, 25])
+    eb = np.clip(ea + rng.integers(-2, 3, k), 0, 255)
+    fams.append((pack(sign(k), ea, _sparse_man(rng, k, 23)), pack(sign(k), eb, _sparse_man(rng, k, 23))))
+    # 4. near the top: overflow, rounding into inf, largest finite, inf and NaN
+    ea = _pick(rng, k, [250, 252, 253, 254, 254, 254, 255])
+    eb = np.clip(ea - rng.integers(0, 30, k), 0, 255)
+    ma = np.where(rng.random(k) < 0.5, u64(0x7FFFFF) - rng.integers(0, 4, k, dtype=np.uint64), _sparse_man(rng, k, 23))
+    sa = sign(k)
+    sb = np.where(rng.random(k) < 0.8, sa, sign(k))
+    fams.append((pack(sa, ea, ma), pack(sb, eb, _sparse_man(rng, k, 23))))
+    # 5. every alignment shift 0..40 with tie-prone mantissas: guard, round, sticky and RNE ties
+    ea = rng.integers(41, 255, k)
+    eb = ea - rng.integers(0, 41, k)
+    fams.append((pack(sign(k), ea, _sparse_man(rng, k, 23)), pack(sign(k), eb, _sparse_man(rng, k, 23))))
+    # 6. one operand special (zero, subnormal, inf, NaN, extremes), the other anything
+    rest = n - 5 * k
+    specials = np.array([0x00000000, 0x80000000, 0x00000001, 0x807FFFFF, 0x00800000, 0x80800000,
+                         0x7F7FFFFF, 0xFF7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001,
+                         0xFFFFFFFF, 0x3F800000, 0xBF800000], dtype=np.uint32)
+    spec = _pick(rng, rest, specials)
+    other = np.where(rng.random(rest) < 0.5, _pick(rng, rest, specials),
+                     rng.integers(0, 1 << 32, rest, dtype=np.uint64).astype(np.uint32))
+    swap = rng.random(rest) < 0.5
+    fams.append((np.where(swap, other, spec).astype(np.uint32), np.where(swap, spec, other).astype(np.uint32)))
+
+    a = np.concatenate([f[0] for f in fams])
+    b = np.concatenate([f[1] for f in fams])
+    order = rng.permutation(len(a))
+    return a[order], b[order]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Golden expectations and the batch driver
+# ---------------------------------------------------------------------------------------------------
+
+def expect_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return golden.bits(golden.fp16_mul(a.view(np.float16), b.view(np.float16))).astype(np.uint32)
+
+
+def expect_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return golden.bits(golden.fp32_add(a.view(np.float32), b.view(np.float32))).astype(np.uint32)
+
+
+def _to_bus(x: np.ndarray, dtype: str) -> int:
+    return int.from_bytes(x.astype(dtype).tobytes(), "little")
+
+
+def _from_bus(value: int, lanes: int) -> np.ndarray:
+    return np.frombuffer(value.to_bytes(4 * lanes, "little"), dtype="<u4")
+
+
+async def run_batches(a_sig, b_sig, y_sig, a: np.ndarray, b: np.ndarray, in_dtype: str) -> np.ndarray:
+    """Drive (a[i], b[i]) through every lane, a batch per await; return the outputs in order."""
+    lanes = len(y_sig) // 32
+    pad = (-len(a)) % lanes
+    a = np.concatenate([a, np.zeros(pad, a.dtype)])
+    b = np.concatenate([b, np.zeros(pad, b.dtype)])
+    got = np.empty(len(a), dtype=np.uint32)
+    for i in range(0, len(a), lanes):
+        a_sig.value = _to_bus(a[i:i + lanes], in_dtype)
+        b_sig.value = _to_bus(b[i:i + lanes], in_dtype)
+        await Timer(1, "ns")
+        got[i:i + lanes] = _from_bus(y_sig.value.to_unsigned(), lanes)
+    return got[:len(got) - pad]
+
+
+def check(log, unit: str, width: int, a, b, exp, got) -> int:
+    """Log the first mismatches readably; return their count."""
+    bad = np.flatnonzero(exp != got)
+    digits = width // 4
+    for i in bad[:MAX_REPORTED]:
+        log.error("%s mismatch #%d: a=0x%0*X b=0x%0*X expected 0x%08X got 0x%08X",
+                  unit, i, digits, int(a[i]), digits, int(b[i]), int(exp[i]), int(got[i]))
+    if len(bad) > MAX_REPORTED:
+        log.error("%s: %d more mismatches not shown", unit, len(bad) - MAX_REPORTED)
+    log.info("%s: %d vectors, %d mismatches (SEED=%d)", unit, len(a), len(bad), SEED)
+    return len(bad)
+
+
+def mul_stimulus() -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(SEED)
+    sp = np.array(FP16_SPECIALS, dtype=np.uint16)
+    da, db = np.repeat(sp, len(sp)), np.tile(sp, len(sp))  # every pair of specials, both orders
+    ra, rb = fp16_vectors(rng, NVEC)
+    return np.concatenate([da, ra]), np.concatenate([db, rb]), len(da)
+
+
+def add_stimulus() -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(SEED + 1)
+    d = np.array(FP32_DIRECTED, dtype=np.uint32)
+    da, db = np.concatenate([d[:, 0], d[:, 1]]), np.concatenate([d[:, 1], d[:, 0]])  # both orders
+    ra, rb = fp32_vectors(rng, NVEC)
+    return np.concatenate([da, ra]), np.concatenate([db, rb]), len(da)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------------------
+
+@cocotb.test()
+async def test_fp16_mul(dut):
+    """fp16_mul: every pair of FP16 specials plus NVEC random pairs, against golden.fp16_mul."""
+    a, b, n_directed = mul_stimulus()
+    dut._log.info("fp16_mul: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
+    got = await run_batches(dut.mul_a_i, dut.mul_b_i, dut.mul_p_o, a, b, "<u2")
+    assert check(dut._log, "fp16_mul", 16, a, b, expect_mul(a, b), got) == 0, "fp16_mul differs from golden"
+
+
+@cocotb.test()
+async def test_fp32_add(dut):
+    """fp32_add: directed corner pairs (both orders) plus NVEC random pairs, against golden.fp32_add."""
+    a, b, n_directed = add_stimulus()
+    dut._log.info("fp32_add: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
+    got = await run_batches(dut.add_a_i, dut.add_b_i, dut.add_s_o, a, b, "<u4")
+    assert check(dut._log, "fp32_add", 32, a, b, expect_add(a, b), got) == 0, "fp32_add differs from golden"
+
+
+@cocotb.test(expect_fail=True)
+async def test_checker_catches_error(dut):
+    """Negative twin: one corrupted expected value must make the comparison fail."""
+    a = np.array([0x3F800000, 0x40000000], dtype=np.uint32)
+    b = np.array([0x3F800000, 0xC0000000], dtype=np.uint32)
+    got = await run_batches(dut.add_a_i, dut.add_b_i, dut.add_s_o, a, b, "<u4")
+    exp = expect_add(a, b)
+    exp[1] ^= 1
+    assert check(dut._log, "fp32_add (corrupted golden)", 32, a, b, exp, got) == 0
