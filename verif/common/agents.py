@@ -60,7 +60,7 @@ def pause_pattern(kind: str, rng: np.random.Generator) -> Iterator[int] | None:
     if kind == "none":
         return None
     if kind == "random":
-        return iter((rng.random(1 << 16) < 0.3).astype(int).tolist() * 64)
+        return itertools.cycle((rng.random(4093) < 0.3).astype(int).tolist())
     if kind == "bursty":
         runs = [[1] * int(rng.integers(1, 20)) + [0] * int(rng.integers(1, 40)) for _ in range(512)]
         return itertools.cycle(list(itertools.chain.from_iterable(runs)))
@@ -80,7 +80,18 @@ def ints_to_words(beats: list[int], beat_bytes: int, dtype) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype).reshape(len(beats), -1)
 
 
-class OperandSource:
+class PausableStream:
+    """Idle (source) or back-pressure (sink) cycles from a pause pattern of pause_pattern()."""
+
+    def set_pause(self, pattern: Iterator[int] | None) -> None:
+        if pattern is None:
+            self.model.clear_pause_generator()
+            self.model.pause = False  # clearing the generator alone leaves the last value in force
+        else:
+            self.model.set_pause_generator(pattern)
+
+
+class OperandSource(PausableStream):
     """Sends one frame of whole-beat words per buffer; tdest names the buffer."""
 
     def __init__(self, dut):
@@ -89,11 +100,6 @@ class OperandSource:
         # One "byte" per beat: the model moves each beat as one integer, no per-byte Python loop.
         self.model = AxiStreamSource(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_size=self.beat_bits)
 
-    def set_pause(self, pattern: Iterator[int] | None) -> None:
-        if pattern is None:
-            self.model.clear_pause_generator()
-        else:
-            self.model.set_pause_generator(pattern)
 
     async def send(self, beats: list[int], dest: int, timeout_cycles: int) -> None:
         if not beats:
@@ -102,7 +108,7 @@ class OperandSource:
         await bounded(self.model.wait(), timeout_cycles, f"s_axis frame to buffer {dest} ({len(beats)} beats)")
 
 
-class ResultSink:
+class ResultSink(PausableStream):
     """Receives result frames; back-pressure through a pause pattern."""
 
     def __init__(self, dut):
@@ -110,11 +116,6 @@ class ResultSink:
         self.beat_bits = len(dut.m_axis_tdata)
         self.model = AxiStreamSink(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_size=self.beat_bits)
 
-    def set_pause(self, pattern: Iterator[int] | None) -> None:
-        if pattern is None:
-            self.model.clear_pause_generator()
-        else:
-            self.model.set_pause_generator(pattern)
 
     async def recv(self, timeout_cycles: int) -> list[int]:
         frame = await bounded(self.model.recv(), timeout_cycles, "m_axis result frame")

