@@ -31,13 +31,17 @@ def collect_ops(test_dir: Path) -> tuple[list[dict], dict]:
     return ops, seeds
 
 
-def add_toggles(ops: list[dict], wave: Path) -> None:
-    """Bit toggles in each operation's window (load to last result beat), whole design and per instance."""
+def add_toggles(ops: list[dict], wave: Path, toplevel: str) -> None:
+    """Bit toggles in each operation's window (load to last result beat): the whole core, and each
+    sub-instance of the top (inclusive, every net once), from the wave file the run wrote."""
     from verif.common.toggles import count_toggles
     report = count_toggles(wave, windows=[tuple(op["window_ns"]) for op in ops], unit="ns")
+    tops = sorted((i for i in report.instances if i.split(".")[-1] == toplevel), key=len)
+    top = tops[0] if tops else ""
+    children = [i for i in report.instances if i.startswith(top + ".u_") and i.count(".") == top.count(".") + 1]
     for i, op in enumerate(ops):
-        op["toggles"] = report.total(i)
-        op["toggles_by_instance"] = report.per_instance(i)
+        op["toggles"] = report.inclusive(top, i) if top else report.total(i)
+        op["toggles_by_instance"] = {c[len(top) + 1:]: report.inclusive(c, i) for c in children}
         op["toggles_per_effectual_mac"] = op["toggles"] / op["effectual_macs"] if op["effectual_macs"] else None
 
 
@@ -72,7 +76,7 @@ def main(argv=None) -> int:
     ops, seeds = collect_ops(out)
     wave = runner.wave_file(opts, out)
     if wave and wave.exists() and ops:
-        add_toggles(ops, wave)
+        add_toggles(ops, wave, core.toplevel)
         if not args.waves:
             wave.unlink()
     summary = {"core": core.name, "sim": args.sim, "seed": seed, "passed": len(result.passed),

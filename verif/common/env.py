@@ -258,8 +258,8 @@ class Scoreboard(uvm_subscriber):
 # ------------------------------------------------------------------ metrics
 def test_name(component: uvm_component) -> str:
     """The running test's class name (every test's top component is named uvm_test_top)."""
-    while component.get_parent() is not None and component.get_parent().get_name() != "":
-        component = component.get_parent()
+    while component.get_parent() is not None and component.get_parent().get_parent() is not None:
+        component = component.get_parent()  # stop below uvm_root
     return type(component).__name__
 
 

@@ -82,7 +82,7 @@ def build(core: CoreConfig, opts: BuildOptions, parameters: dict | None = None):
         if opts.waves:
             build_args += ["--trace-fst"]
         if opts.coverage:
-            build_args += ["--coverage"]
+            build_args += ["--coverage-line", "--coverage-toggle"]  # --coverage-expr crashes this Verilator on dense_top
     runner = get_runner(opts.sim)
     runner.build(sources=sources, hdl_toplevel=core.toplevel, build_dir=build_dir(core, opts),
                  parameters=parameters if parameters is not None else core.parameters,
