@@ -1,0 +1,249 @@
+"""Operation records: the exact operands and golden results of one layer operation of real training.
+
+A record is one phase of one layer at one training step, with the stable id
+``method/layer/phase/step`` (e.g. ``dense/conv2/FF/0``). Testbenches stream them into the cores.
+
+Dense-equivalent GEMM, C[MxN] = A[MxK] . B[KxN] (lowering.py has the table):
+  conv FF  A = W[Cout, Cin*kh*kw]          B = im2col(x)[Cin*kh*kw, batch*Ho*Wo]   C = Y
+  conv BP  A = W^T[Cin*kh*kw, Cout]        B = dY[Cout, batch*Ho*Wo]               C = column gradient
+                                                                                    (col2im -> dX is the driver's job)
+  conv WG  A = dY[Cout, batch*Ho*Wo]       B = im2col(x)^T[batch*Ho*Wo, Cin*kh*kw] C = dW
+  fc   FF  A = W[out, in]                  B = x^T[in, batch]                      C = Y^T
+  fc   BP  A = W^T[in, out]                B = dY^T[out, batch]                    C = dX^T
+  fc   WG  A = dY^T[out, batch]            B = x[batch, in]                        C = dW
+im2col rows are (c, i, j), columns (sample, ho, wo), row-major. W is the weight FF uses (pruned or
+quantized by the method); dY carries the training's loss scale (meta["loss_scale"]).
+``a`` and ``b`` are float16 already flushed (golden.flush_fp16); ``c`` is golden.gemm_fp16(a, b) bit
+for bit. ``samples`` keeps the first samples of the batch: the first samples*Ho*Wo columns (FF, BP) or
+rows of K (WG).
+
+``arrays`` holds the method's operands in its core's number format, masks and expected core outputs;
+``meta["outputs"]`` names the arrays that are golden results (beyond ``c``), ``meta["arrays"]`` says
+what each array is.
+
+On disk: ``<dir>/<method>/<layer>/<phase>-<step>.npz`` (a, b, c and arrays as ``x.<name>``) next to
+``<phase>-<step>.json`` (id, method, layer, phase, step, meta).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models import golden
+from models.executor import PHASES
+
+_PHASE_ORDER = {p: i for i, p in enumerate(PHASES)}
+
+
+class RecordError(ValueError):
+    """A record file or directory that cannot be loaded."""
+
+
+@dataclass
+class OperationRecord:
+    method: str
+    layer: str
+    phase: str
+    step: int
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    arrays: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}/{self.layer}/{self.phase}/{self.step}"
+
+    def verify(self) -> None:
+        """Raise RecordError unless c is golden.gemm_fp16(a, b) bit for bit."""
+        if not np.array_equal(golden.bits(golden.gemm_fp16(self.a, self.b)), golden.bits(self.c)):
+            raise RecordError(f"{self.id}: c is not golden.gemm_fp16(a, b)")
+
+    def save(self, root) -> Path:
+        base = Path(root) / self.method / self.layer / f"{self.phase}-{self.step}"
+        base.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(base.with_suffix(".npz"), a=self.a, b=self.b, c=self.c,
+                            **{f"x.{k}": v for k, v in self.arrays.items()})
+        head = dict(id=self.id, method=self.method, layer=self.layer, phase=self.phase, step=self.step,
+                    meta=self.meta)
+        base.with_suffix(".json").write_text(json.dumps(head, indent=1, sort_keys=True) + "\n")
+        return base.with_suffix(".npz")
+
+
+def _load_one(npz_path: Path) -> OperationRecord:
+    json_path = npz_path.with_suffix(".json")
+    if not json_path.exists():
+        raise RecordError(f"{npz_path}: no metadata file {json_path.name} next to it")
+    try:
+        head = json.loads(json_path.read_text())
+    except json.JSONDecodeError as e:
+        raise RecordError(f"{json_path}: not valid JSON ({e})") from None
+    missing = {"id", "method", "layer", "phase", "step", "meta"} - set(head)
+    if missing:
+        raise RecordError(f"{json_path}: missing keys {sorted(missing)}")
+    try:
+        with np.load(npz_path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except Exception as e:  # noqa: BLE001 - any unreadable archive is one clear error
+        raise RecordError(f"{npz_path}: not a readable npz archive ({e})") from None
+    for key, dtype in (("a", np.float16), ("b", np.float16), ("c", np.float32)):
+        if key not in data:
+            raise RecordError(f"{npz_path}: array {key!r} missing")
+        if data[key].dtype != dtype or data[key].ndim != 2:
+            raise RecordError(f"{npz_path}: {key} must be a 2-D {np.dtype(dtype)} array, "
+                              f"got {data[key].dtype}{list(data[key].shape)}")
+    a, b, c = data["a"], data["b"], data["c"]
+    if a.shape[1] != b.shape[0] or c.shape != (a.shape[0], b.shape[1]):
+        raise RecordError(f"{npz_path}: shapes A{list(a.shape)} B{list(b.shape)} C{list(c.shape)} "
+                          "do not form C = A.B")
+    if head["phase"] not in PHASES:
+        raise RecordError(f"{json_path}: phase {head['phase']!r} is not one of {PHASES}")
+    rec = OperationRecord(head["method"], head["layer"], head["phase"], int(head["step"]), a, b, c,
+                          {k[2:]: v for k, v in data.items() if k.startswith("x.")}, head["meta"])
+    if rec.id != head["id"]:
+        raise RecordError(f"{json_path}: id {head['id']!r} does not match its fields ({rec.id})")
+    return rec
+
+
+def load_records(path, *, method: str | None = None, layer: str | None = None,
+                 phase: str | None = None, verify: bool = False) -> list[OperationRecord]:
+    """All records under ``path`` (a directory, searched recursively, or one .npz/.json record file),
+    sorted by method, layer, phase (FF, BP, WG) and step, optionally filtered.
+    ``verify`` recomputes every c with the golden GEMM."""
+    path = Path(path)
+    if not path.exists():
+        raise RecordError(f"{path}: no such file or directory")
+    if path.is_dir():
+        files = sorted(path.rglob("*.npz"))
+    elif path.suffix in (".npz", ".json"):
+        files = [path.with_suffix(".npz")]
+        if not files[0].exists():
+            raise RecordError(f"{files[0]}: no such record archive")
+    else:
+        raise RecordError(f"{path}: a record is a .npz file with its .json, or a directory of them")
+    if not files:
+        raise RecordError(f"{path}: no operation records (*.npz) found")
+    recs = [_load_one(f) for f in files]
+    recs = [r for r in recs if (method is None or r.method == method) and (layer is None or r.layer == layer)
+            and (phase is None or r.phase == phase)]
+    if not recs:
+        raise RecordError(f"{path}: no records match method={method} layer={layer} phase={phase}")
+    if verify:
+        for r in recs:
+            r.verify()
+    return sorted(recs, key=lambda r: (r.method, r.layer, _PHASE_ORDER[r.phase], r.step))
+
+
+# ---- what to record ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """Parsed --record SPEC: ``layers=conv2,fc;phases=FF,BP,WG;steps=first,last;samples=2``.
+
+    layers: names, or "all"; a name also selects its parts (conv2 selects conv2.lr and conv2.pw).
+    phases: FF, BP, WG. steps: integers, "first" (the method's first step with its technique active)
+    and "last". samples: how many batch samples a record keeps ("all" for the whole batch).
+    """
+
+    layers: tuple = ("all",)
+    phases: tuple = PHASES
+    steps: tuple = ("first", "last")
+    samples: int | None = 2
+
+    @classmethod
+    def parse(cls, text: str) -> "RecordSpec":
+        values: dict = {}
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            if "=" not in part:
+                raise ValueError(f"record spec part {part!r} is not KEY=VALUE")
+            key, raw = (s.strip() for s in part.split("=", 1))
+            items = tuple(filter(None, (s.strip() for s in raw.split(","))))
+            if not items:
+                raise ValueError(f"record spec {key} has no values")
+            if key == "layers":
+                values["layers"] = items
+            elif key == "phases":
+                bad = [p for p in items if p not in PHASES]
+                if bad:
+                    raise ValueError(f"unknown phase(s) {bad}; phases are {', '.join(PHASES)}")
+                values["phases"] = items
+            elif key == "steps":
+                for s in items:
+                    if s not in ("first", "last") and not (s.isdigit()):
+                        raise ValueError(f"step {s!r} must be a non-negative integer, 'first' or 'last'")
+                values["steps"] = tuple(s if s in ("first", "last") else int(s) for s in items)
+            elif key == "samples":
+                if len(items) != 1 or not (items[0] == "all" or (items[0].isdigit() and int(items[0]) > 0)):
+                    raise ValueError(f"samples must be a positive integer or 'all', got {raw!r}")
+                values["samples"] = None if items[0] == "all" else int(items[0])
+            else:
+                raise ValueError(f"unknown record spec key {key!r}; keys are layers, phases, steps, samples")
+        return cls(**values)
+
+    def wants_layer(self, name: str) -> bool:
+        return "all" in self.layers or any(name == l or name.startswith(l + ".") for l in self.layers)
+
+
+class Recorder:
+    """Captures the ops a RecordSpec selects during training and writes them under ``root``."""
+
+    def __init__(self, spec: RecordSpec, root, word_bits: int = 32, loss_scale: float = 1.0):
+        self.spec, self.root, self.word_bits, self.loss_scale = spec, Path(root), word_bits, loss_scale
+        self.written: list[Path] = []
+
+    def begin(self, method, total_steps: int) -> None:
+        self.method = method
+        self.steps = {method.first_active_step if s == "first" else total_steps - 1 if s == "last" else s
+                      for s in self.spec.steps}
+
+    def wants(self, op, step: int) -> bool:
+        return step in self.steps and op.phase in self.spec.phases and self.spec.wants_layer(op.layer)
+
+    def capture(self, op, ctx) -> None:
+        if not self.wants(op, ctx.step):
+            return
+        if self.spec.samples is not None:
+            op = op.first_samples(self.spec.samples)
+        a = golden.flush_fp16(op.a)
+        b = golden.flush_fp16(op.b)
+        c = golden.gemm_fp16(a, b)
+        arrays, extra = self.method.record_arrays(op, ctx, a, b, c)
+        m, k, n = op.shape
+        meta = dict(op.meta)
+        for key in ("x_shape", "y_shape"):      # the batch of the kept samples, not of the training step
+            if key in meta:
+                meta[key] = [op.samples] + list(meta[key][1:])
+        meta.update(kind=op.kind, gemm_shape=dict(M=m, K=k, N=n), samples=op.samples,
+                    sample_axis=op.sample_axis, per_sample=op.per_sample,
+                    sparsity_a=float((a == 0).mean()), sparsity_b=float((b == 0).mean()),
+                    word_bits=self.word_bits, loss_scale=self.loss_scale)
+        outputs = list(extra.pop("outputs", []))
+        described = dict(extra.pop("arrays", {}))
+        meta.update(extra)
+        if op.out_skip is not None and "c_core" not in arrays:
+            # removed outputs cost no MAC and come out as +0
+            arrays["out_skip"] = op.out_skip
+            arrays["c_core"] = np.where(op.out_skip, np.float32(0), c).astype(np.float32)
+            outputs.append("c_core")
+            described.update(out_skip="bool[M, N]: outputs the method removes",
+                             c_core="the core's result: c with removed outputs +0")
+        meta.update(outputs=outputs, arrays=described)
+        rec = OperationRecord(self.method.name, op.layer, op.phase, ctx.step, a, b, c, arrays,
+                              _jsonable(meta))
+        self.written.append(rec.save(self.root))
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x

@@ -1,0 +1,128 @@
+"""Reports of training runs: printed table, JSON, CSV and PNG plots (accuracy and sparsity over training)."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+TABLE_COLUMNS = (
+    ("method", "method", "{}"),
+    ("test_accuracy", "test acc", "{:.2%}"),
+    ("weight_sparsity", "weight sp.", "{:.2%}"),
+    ("effectual_mac_fraction", "effectual MACs", "{:.3f}"),
+    ("train_seconds", "train wall (s)", "{:.1f}"),
+    ("cpu_seconds", "run CPU (s)", "{:.1f}"),
+)
+
+
+def write_json(path, data) -> None:
+    Path(path).write_text(json.dumps(data, indent=1, sort_keys=False, default=_plain) + "\n")
+
+
+def _plain(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serializable: {type(x)}")
+
+
+def write_csv(path, rows: list[dict]) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def table(rows: list[dict], columns=TABLE_COLUMNS) -> str:
+    head = [title for _, title, _ in columns]
+    body = [[fmt.format(r[key]) if r.get(key) is not None else "-" for key, _, fmt in columns] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
+
+
+def layer_rows(per_layer: dict) -> list[dict]:
+    """Flatten {layer: {phase: stats}} into CSV rows."""
+    return [dict(layer=layer, phase=phase, **stats) for layer, phases in per_layer.items()
+            for phase, stats in phases.items()]
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_history(path, history: list[dict], title: str) -> None:
+    """Test accuracy, weight, activation and gradient sparsity per epoch."""
+    plt = _plt()
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(epochs, [h["test_accuracy"] for h in history], "o-", label="test accuracy")
+    ax.plot(epochs, [h["weight_sparsity"] for h in history], "s-", label="weight sparsity")
+    for key, label in (("activation_sparsity", "activation sparsity (FF B)"),
+                       ("gradient_sparsity", "gradient sparsity (WG A)")):
+        if key in history[0]:
+            ax.plot(epochs, [h[key] for h in history], "--", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_comparison(path, summaries: list[dict], sweep: dict | None = None) -> None:
+    """Accuracy and sparsity over training for every method, the final numbers, and the pruning sweep."""
+    plt = _plt()
+    panels = 3 if sweep else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2))
+    for s in summaries:
+        ep = [h["epoch"] for h in s["history"]]
+        line, = axes[0].plot(ep, [h["test_accuracy"] for h in s["history"]], label=s["method"])
+        axes[0].plot(ep, [h["weight_sparsity"] for h in s["history"]], "--", color=line.get_color())
+    axes[0].set_title("test accuracy (solid), weight sparsity (dashed)")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylim(0, 1.02)
+    axes[0].legend(fontsize=7)
+    names = [s["method"] for s in summaries]
+    x = np.arange(len(names))
+    axes[1].bar(x - 0.2, [s["weight_sparsity"] for s in summaries], 0.4, label="weight sparsity")
+    axes[1].bar(x + 0.2, [s["effectual_mac_fraction"] for s in summaries], 0.4, label="effectual MAC fraction")
+    axes[1].set_xticks(x, names, rotation=45, ha="right", fontsize=8)
+    axes[1].set_ylim(0, 1.02)
+    axes[1].legend(fontsize=7)
+    axes[1].set_title("end of training")
+    if sweep:
+        for method, points in sweep["points"].items():
+            axes[2].plot([p["weight_sparsity"] for p in points], [p["test_accuracy"] for p in points],
+                         "o-", label=method)
+        axes[2].axhline(sweep["accuracy_floor"], color="gray", ls=":", label="dense - 2 points")
+        axes[2].set_xlabel("weight sparsity")
+        axes[2].set_ylabel("test accuracy")
+        axes[2].set_title("pruning sweep")
+        axes[2].legend(fontsize=7)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_run(out_dir, summary: dict) -> None:
+    """summary.json, history.csv, layers.csv and training.png of one run."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "summary.json", summary)
+    write_csv(out / "history.csv", summary["history"])
+    write_csv(out / "layers.csv", layer_rows(summary["layers"]))
+    plot_history(out / "training.png", summary["history"], f"{summary['method']} (seed {summary['seed']})")

@@ -1,0 +1,181 @@
+"""The integer, 2^n and helper golden functions against float64 references and hypothesis properties."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from models import golden
+
+
+def int_matrix(lo, hi, rows=st.integers(1, 6), cols=st.integers(1, 6)):
+    return st.tuples(rows, cols).flatmap(
+        lambda s: hnp.arrays(np.int64, s, elements=st.integers(lo, hi)))
+
+
+@st.composite
+def shift_add_operands(draw, code_bits=4):
+    m, k, n = draw(st.integers(1, 5)), draw(st.integers(1, 7)), draw(st.integers(1, 5))
+    codes = draw(hnp.arrays(np.uint8, (m, k), elements=st.integers(0, 2**code_bits - 1)))
+    b = draw(hnp.arrays(np.int8, (k, n), elements=st.integers(-128, 127)))
+    return codes, b
+
+
+@settings(max_examples=80, deadline=None)
+@given(shift_add_operands(), st.integers(-14, 4))
+def test_shift_add_equals_the_float64_product_of_decoded_weights(ops, e_base):
+    codes, b = ops
+    acc = golden.shift_add_gemm(codes, b)
+    ref = golden.pow2_values(codes, e_base) @ b.astype(np.float64)     # exact: powers of two times ints
+    np.testing.assert_array_equal(acc * 2.0**e_base, ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shift_add_operands(), st.data())
+def test_shift_add_is_linear_in_b_and_odd_in_the_sign_bit(ops, data):
+    codes, b = ops
+    b2 = data.draw(hnp.arrays(np.int8, b.shape, elements=st.integers(-64, 63)))
+    half = (b // 2).astype(np.int8)
+    assert np.array_equal(golden.shift_add_gemm(codes, half) + golden.shift_add_gemm(codes, b2 // 2),
+                          golden.shift_add_gemm(codes, (half + b2 // 2).astype(np.int8)))
+    flipped = np.where(codes & 7, codes ^ 8, codes).astype(np.uint8)
+    np.testing.assert_array_equal(golden.shift_add_gemm(flipped, b), -golden.shift_add_gemm(codes, b))
+
+
+def test_pow2_codes_zero_and_levels():
+    sign, shift = golden.pow2_decode(np.array([0, 8, 1, 7, 9, 15]))
+    np.testing.assert_array_equal(sign, [0, 0, 1, 1, -1, -1])
+    np.testing.assert_array_equal(shift, [0, 0, 0, 6, 0, 6])
+    with pytest.raises(ValueError, match="4-bit"):
+        golden.pow2_decode(np.array([16]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(-8, 8, allow_nan=False), st.integers(-10, 0))
+def test_pow2_encode_picks_the_inq_level(w, e_base):
+    code = golden.pow2_encode(np.array([w]), e_base)
+    v = golden.pow2_values(code, e_base)[0]
+    top = 2.0 ** (e_base + 6)
+    if abs(w) < 0.75 * 2.0**e_base:
+        assert v == 0
+    elif abs(w) >= 1.5 * top:
+        assert v == np.sign(w) * top                         # saturates at the top level
+    else:
+        assert np.sign(v) == np.sign(w) and 0.75 * abs(v) <= abs(w) < 1.5 * abs(v)
+
+
+@settings(max_examples=80, deadline=None)
+@given(int_matrix(-8, 7), st.data())
+def test_int4_by_uint4_mac_equals_float64(a, data):
+    b = data.draw(hnp.arrays(np.int64, (a.shape[1], data.draw(st.integers(1, 6))), elements=st.integers(0, 15)))
+    acc = golden.int_gemm(a, b, a_bits=4, b_bits=4, b_signed=False)
+    np.testing.assert_array_equal(acc, a.astype(np.float64) @ b.astype(np.float64))
+
+
+def test_int_gemm_checks_ranges_and_accumulator_width():
+    with pytest.raises(ValueError, match="signed 4-bit"):
+        golden.int_gemm(np.array([[8]]), np.array([[1]]), a_bits=4)
+    with pytest.raises(ValueError, match="unsigned 4-bit"):
+        golden.int_gemm(np.array([[1]]), np.array([[-1]]), b_bits=4, b_signed=False)
+    with pytest.raises(TypeError, match="integer"):
+        golden.int_gemm(np.array([[1.0]]), np.array([[1]]))
+    with pytest.raises(ValueError, match="GEMM needs"):
+        golden.int_gemm(np.ones((2, 3), int), np.ones((2, 3), int))
+    big = np.full((1, 4), 127)
+    with pytest.raises(OverflowError, match="16 bits"):
+        golden.int_gemm(big, big.T * -1, acc_bits=16)
+    assert golden.int_gemm(big, big.T, acc_bits=17)[0, 0] == 4 * 127 * 127
+
+
+def f32(x):
+    return np.float32(x)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-2**24, 2**24), st.floats(-1000, 1000, width=16, allow_nan=False),
+       st.floats(-1000, 1000, width=16, allow_nan=False))
+def test_dequant_affine_matches_the_float64_reference(acc, scale, shift):
+    got = golden.dequant_affine(np.array([[acc]]), np.array([scale], np.float16), np.array([shift], np.float16))
+    # reference: exact product in float64, one rounding to FP32; exact sum, one rounding; then FP16
+    s = 0.0 if abs(scale) < 2**-14 else float(scale)
+    t = 0.0 if abs(shift) < 2**-14 else float(shift)
+    with np.errstate(over="ignore"):
+        p = f32(float(acc) * s)
+        if abs(p) < 2**-126:
+            p = f32(0)
+        y = f32(float(p) + t)
+        ref = np.float16(y)
+    if abs(ref) < 2**-14:
+        ref = np.float16(0)
+    assert got.dtype == np.float16
+    assert (np.isinf(ref) and got[0, 0] == ref) or float(got[0, 0]) == float(ref)
+
+
+def test_dequant_affine_per_row_and_limits():
+    acc = np.array([[10, -3], [4, 0]])
+    got = golden.dequant_affine(acc, np.array([0.5, 2.0], np.float16), np.array([1.0, -1.0], np.float16))
+    np.testing.assert_array_equal(got, np.array([[6.0, -0.5], [7.0, -1.0]], np.float16))
+    with pytest.raises(ValueError, match="2\\^24"):
+        golden.dequant_affine(np.array([[2**24 + 1]]), 1.0, 0.0)
+    with pytest.raises(TypeError, match="integer"):
+        golden.dequant_affine(np.array([[1.5]]), 1.0, 0.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float16, st.integers(1, 20), elements=st.floats(-100, 100, width=16, allow_nan=False)),
+       st.integers(1, 8))
+def test_requantize_rounds_half_even_and_clamps(y, bits):
+    q = golden.requantize_unsigned(y, bits)
+    ref = np.clip(np.round(np.maximum(y.astype(np.float64), 0)), 0, 2**bits - 1)   # np.round: half to even
+    np.testing.assert_array_equal(q, ref)
+
+
+def test_requantize_rejects_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        golden.requantize_unsigned(np.array([np.nan], np.float16), 4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float16, st.integers(1, 30), elements=st.floats(-60000, 60000, width=16, allow_nan=False)),
+       st.integers(0, 10))
+def test_truncate_fp16_keeps_sign_exponent_and_top_bits(x, keep):
+    t = golden.truncate_fp16(x, keep)
+    xf = golden.flush_fp16(x).astype(np.float64)
+    tf = t.astype(np.float64)
+    assert np.all(np.abs(tf) <= np.abs(xf))
+    assert np.all(np.abs(xf - tf) <= np.abs(xf) * 2.0**-keep)
+    assert np.all((tf == 0) == (xf == 0))
+
+
+def test_speculation_rule_compares_exactly_per_row():
+    est = np.array([[0.5, -0.5, 1.0], [0.5, -0.5, 1.0], [0.5, -0.5, 1.0]], np.float32)
+    skip = golden.speculation_skip(est, np.array([0.5, 0.0, 0.0], np.float32), np.array([1, -1, 0]))
+    np.testing.assert_array_equal(skip, [[False, True, False], [True, False, True], [False, False, False]])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6), st.integers(0, 10), st.integers(0, 2**31 - 1))
+def test_speculation_estimate_is_the_golden_gemm_of_truncated_operands(m, k, n, keep, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(np.float16)
+    b = rng.standard_normal((k, n)).astype(np.float16)
+    est = golden.speculation_estimate(a, b, keep)
+    if keep == 10:
+        np.testing.assert_array_equal(golden.bits(est), golden.bits(golden.gemm_fp16(a, b)))
+    ref = golden.truncate_fp16(a, keep).astype(np.float64) @ golden.truncate_fp16(b, keep).astype(np.float64)
+    np.testing.assert_allclose(est, ref, rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=50, deadline=None)
+@given(hnp.arrays(np.float32, st.tuples(st.integers(1, 4), st.integers(1, 12)),
+                  elements=st.floats(-1000, 1000, width=32, allow_nan=False)))
+def test_one_pass_bn_statistics(c):
+    s, q = golden.row_sum_sumsq(c)
+    ref_s = np.zeros(c.shape[0], np.float32)
+    ref_q = np.zeros(c.shape[0], np.float32)
+    for n in range(c.shape[1]):                       # the same order with plain float32 arithmetic
+        ref_s = golden.flush_fp32(ref_s + golden.flush_fp32(c[:, n]))
+        ref_q = golden.flush_fp32(ref_q + golden.flush_fp32(golden.flush_fp32(c[:, n]) ** 2))
+    np.testing.assert_array_equal(golden.bits(s), golden.bits(ref_s))
+    np.testing.assert_array_equal(golden.bits(q), golden.bits(ref_q))
+    np.testing.assert_allclose(s, c.astype(np.float64).sum(axis=1), rtol=1e-4, atol=1e-2)
