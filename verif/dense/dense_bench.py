@@ -5,22 +5,30 @@ it with the no-Python harness (verif/dense/bench_harness.cpp) on the same operan
 
 Parameters come from the environment (scripts/bench.py sets them): BENCH_M, BENCH_N, BENCH_K,
 BENCH_SPARSITY, BENCH_SEED. Writes bench_result.json and bench_result.npy in the test directory.
+BENCH_STREAMS=lean swaps the cocotbext-axi stream models for the leaner ones below (an experiment:
+how much the per-beat Python of the load and drain costs); the default is the normal testbench.
 DUT cycles are counted from the first CSR write of the operation to its last result beat; wall
 time is time.perf_counter() around OpDriver.execute, so it includes the testbench's own Python work
 (packing, decoding, bus models) but not simulator start-up or the golden-model check.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import os
 import time
 
+import cocotb
 import numpy as np
 import pyuvm
+from cocotb.queue import Queue
+from cocotb.triggers import RisingEdge, Timer
+from cocotb.utils import get_sim_time
 
 from models import golden
-from verif.common.agents import CLOCK_NS
+from verif.common.agents import CLOCK_NS, CsrAgent, bounded, pause_pattern
 from verif.common.env import Operation
 from verif.dense.dense_stimulus import random_op
 from verif.dense.dense_tests import DenseTest
@@ -53,18 +61,167 @@ def operand_digest(op: Operation) -> str:
     return h.hexdigest()[:16]
 
 
+class PhaseTimer:
+    """Wall and simulated time spent inside chosen methods of the testbench objects, to split the
+    operation's wall time into packing, CSR access, operand load, result drain and decoding. It wraps
+    the methods of these instances only (the classes are untouched); the rest of execute() is the
+    wait for irq, i.e. the compute phase."""
+
+    def __init__(self):
+        self.wall: dict[str, float] = {}
+        self.sim_ns: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def _add(self, key, t0, s0):
+        self.wall[key] = self.wall.get(key, 0.0) + time.perf_counter() - t0
+        self.sim_ns[key] = self.sim_ns.get(key, 0.0) + get_sim_time("ns") - s0
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+    def wrap(self, obj, name: str, key: str) -> None:
+        fn = getattr(obj, name)
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def timed(*args, **kwargs):
+                t0, s0 = time.perf_counter(), get_sim_time("ns")
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    self._add(key, t0, s0)
+        else:
+            @functools.wraps(fn)
+            def timed(*args, **kwargs):
+                t0, s0 = time.perf_counter(), get_sim_time("ns")
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    self._add(key, t0, s0)
+        setattr(obj, name, timed)
+
+    def report(self, total_wall: float, total_ns: float) -> dict:
+        out = {k: {"wall_s": self.wall[k], "cycles": round(self.sim_ns[k] / CLOCK_NS), "calls": self.calls[k]}
+               for k in self.wall}
+        out["rest (wait irq = compute)"] = {
+            "wall_s": total_wall - sum(self.wall.values()),
+            "cycles": round((total_ns - sum(self.sim_ns.values())) / CLOCK_NS), "calls": 1}
+        return out
+
+
+class LeanOperandSource:
+    """Experiment: the OperandSource interface with one coroutine and one or two signal writes per
+    beat, instead of cocotbext-axi's frame model (which rebuilds every lane and writes every
+    sideband signal on every beat)."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.pause = None
+        dut.s_axis_tvalid.value = 0
+        dut.s_axis_tlast.value = 0
+
+    def set_pause(self, pattern):
+        self.pause = pattern
+
+    async def send(self, beats: list[int], dest: int, timeout_cycles: int) -> None:
+        if beats:
+            await bounded(self._send(beats, dest), timeout_cycles, f"s_axis frame to buffer {dest} ({len(beats)} beats)")
+
+    async def _send(self, beats, dest):
+        dut = self.dut
+        edge = RisingEdge(dut.clk)
+        tdata, tvalid, tready, tlast = dut.s_axis_tdata, dut.s_axis_tvalid, dut.s_axis_tready, dut.s_axis_tlast
+        await edge
+        dut.s_axis_tdest.value = dest
+        last = len(beats) - 1
+        pause = self.pause
+        i, valid, shown = 0, False, -1
+        while True:
+            if pause is not None and next(pause):
+                if valid:
+                    tvalid.value = 0
+                    valid = False
+            else:
+                if shown != i:
+                    tdata.value = beats[i]
+                    if i == last:
+                        tlast.value = 1
+                    shown = i
+                if not valid:
+                    tvalid.value = 1
+                    valid = True
+            await edge
+            if valid and tready.value:
+                if i == last:
+                    break
+                i += 1
+        tvalid.value = 0
+        tlast.value = 0
+
+
+class LeanResultSink:
+    """Experiment: the ResultSink interface with tready held high (no back-pressure) and a monitor
+    that sleeps on RisingEdge(tvalid) while the core computes and reads one value per beat."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.queue = Queue()
+        dut.m_axis_tready.value = 1
+        self._task = cocotb.start_soon(self._run())
+
+    def set_pause(self, pattern):
+        if pattern is not None:
+            raise NotImplementedError("the lean result sink has no back-pressure")
+
+    async def _run(self):
+        dut = self.dut
+        edge, rise = RisingEdge(dut.clk), RisingEdge(dut.m_axis_tvalid)
+        tvalid, tdata, tlast = dut.m_axis_tvalid, dut.m_axis_tdata, dut.m_axis_tlast
+        frame = []
+        while True:
+            await edge
+            if tvalid.value:
+                frame.append(tdata.value.to_unsigned())
+                if tlast.value:
+                    self.queue.put_nowait(frame)
+                    frame = []
+            else:
+                await rise
+
+    async def recv(self, timeout_cycles: int) -> list[int]:
+        return await bounded(self.queue.get(), timeout_cycles, "m_axis result frame")
+
+    def pending(self) -> bool:
+        return not self.queue.empty()
+
+
 @pyuvm.test()
 class test_bench_dense(DenseTest):
     """One large dense operation, timed: cycles per wall-second of the cocotb/pyuvm path."""
+
+    def attach_bus(self):
+        if os.environ.get("BENCH_STREAMS", "normal") != "lean":
+            super().attach_bus()
+            return
+        self.csr = CsrAgent(self.dut, self.csr_map)
+        self.source = LeanOperandSource(self.dut)
+        self.sink = LeanResultSink(self.dut)
+        self.source.set_pause(pause_pattern(self.in_pause, self.rng))
+        self.env.agent.driver.attach(self.csr, self.source, self.sink)
 
     async def body(self):
         p = bench_params()
         op = bench_operation(**p)
         driver = self.env.agent.driver
         self.logger.info(f"bench operation {op.op_id}, sparsity {p['sparsity']}, seed {p['seed']}")
-        t0 = time.perf_counter()
+        timer = PhaseTimer()
+        if os.environ.get("BENCH_BREAKDOWN", "1") != "0":
+            timer.wrap(driver.codec, "frames", "pack operands (codec.frames)")
+            timer.wrap(driver.codec, "decode", "decode results (codec.decode)")
+            timer.wrap(self.csr, "write", "CSR writes")
+            timer.wrap(self.csr, "read", "CSR reads")
+            timer.wrap(self.source, "send", "operand load (source.send)")
+            timer.wrap(self.sink, "recv", "result drain (sink.recv)")
+        t0, s0 = time.perf_counter(), get_sim_time("ns")
         res = await driver.execute(op)
-        wall = time.perf_counter() - t0
+        wall, execute_ns = time.perf_counter() - t0, get_sim_time("ns") - s0
         driver.ap.write(res)  # the scoreboard checks it against models/ as for every other test
         cycles = round((res.times_ns["end"] - res.times_ns["load"]) / CLOCK_NS)
         expected = golden.gemm_fp16(op.operands["a"], op.operands["b"])
@@ -74,9 +231,10 @@ class test_bench_dense(DenseTest):
             np.save("bench_result.npy", res.result)
         summary = {
             "params": p, "operand_digest": operand_digest(op), "err_code": res.err_code, "done": res.done,
-            "match": bool(match), "cycles": cycles, "wall_s": wall,
+            "match": bool(match), "cycles": cycles, "wall_s": wall, "execute_cycles": round(execute_ns / CLOCK_NS),
             "cycles_per_s": cycles / wall if wall > 0 else None,
             "result_beats": res.result_beats, "counters": res.counters, "times_ns": res.times_ns,
+            "breakdown_s": timer.report(wall, execute_ns) if timer.wall else None,
         }
         with open("bench_result.json", "w") as f:
             json.dump(summary, f, indent=1)
@@ -84,3 +242,20 @@ class test_bench_dense(DenseTest):
                          f"CYC_COMPUTE {res.counters['CYC_COMPUTE']}; result {'matches' if match else 'MISMATCHES'} "
                          f"models.golden.gemm_fp16")
         assert match, f"{op.op_id}: result does not match models.golden.gemm_fp16 bit for bit (err {res.err_code})"
+
+
+@pyuvm.test()
+class test_bench_clock_floor(DenseTest):
+    """The floor of the cocotb path on this build: the clock runs and the bus models are idle, and no
+    Python runs for BENCH_FLOOR_CYCLES cycles (one Timer). Then one tiny operation, so the
+    scoreboard has something to check. Writes bench_floor.json."""
+
+    async def body(self):
+        n = int(os.environ.get("BENCH_FLOOR_CYCLES", "150000"))
+        t0 = time.perf_counter()
+        await Timer(n * CLOCK_NS, "ns")
+        wall = time.perf_counter() - t0
+        with open("bench_floor.json", "w") as f:
+            json.dump({"cycles": n, "wall_s": wall, "cycles_per_s": n / wall}, f)
+        self.logger.info(f"clock floor: {n} idle cycles in {wall:.3f} s = {n / wall:,.0f} cycles/s")
+        await self.run_ops([bench_operation(3, 5, 7, 0.5, 1)])
