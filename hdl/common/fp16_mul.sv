@@ -1,6 +1,6 @@
-// FP16 x FP16 -> FP32 multiplier, combinational and exact: FP16 subnormals read as zero, NaN out is 0x7FC00000.
-// The 11x11-bit product always fits an FP32 normal, so there is no rounding, overflow or underflow here.
-// Not an IEEE FP16 multiplier: do not use it where FP16 subnormal operands or NaN payloads must survive.
+// FP16 x FP16 -> FP32 multiplier, combinational, exact: FP16 subnormals read as signed zero,
+// inf x 0 and NaN in give 0x7FC00000; the product always fits an FP32 normal (no rounding).
+// Not IEEE FP16 multiplication: do not use it where subnormal operands or NaN payloads matter.
 module fp16_mul (
   input  logic [15:0] a_i,
   input  logic [15:0] b_i,
