@@ -19,7 +19,8 @@ rows of K (WG).
 
 ``arrays`` holds the method's operands in its core's number format, masks and expected core outputs;
 ``meta["outputs"]`` names the arrays that are golden results (beyond ``c``), ``meta["arrays"]`` says
-what each array is.
+what each array is. A method that removes outputs stores ``out_skip``; ``core_result()`` is then the
+FP core's expected output (removed outputs +0, or Trainer's speculation estimate).
 
 On disk: ``<dir>/<method>/<layer>/<phase>-<step>.npz`` (a, b, c and arrays as ``x.<name>``) next to
 ``<phase>-<step>.json`` (id, method, layer, phase, step, meta).
@@ -57,6 +58,17 @@ class OperationRecord:
     @property
     def id(self) -> str:
         return f"{self.method}/{self.layer}/{self.phase}/{self.step}"
+
+    def core_result(self) -> np.ndarray:
+        """C as the method's FP core delivers it: c, except the outputs its technique removes
+        (arrays["out_skip"]), which are +0 or, where meta["skip_fill"] names an array (Trainer's
+        speculation estimate), that array's value. Integer cores' results are arrays named in
+        meta["outputs"] instead."""
+        skip = self.arrays.get("out_skip")
+        if skip is None:
+            return self.c
+        fill = self.arrays[self.meta["skip_fill"]] if self.meta.get("skip_fill") else np.float32(0)
+        return np.where(skip, fill, self.c).astype(np.float32)
 
     def verify(self) -> None:
         """Raise RecordError unless c is golden.gemm_fp16(a, b) bit for bit."""
@@ -224,13 +236,9 @@ class Recorder:
         outputs = list(extra.pop("outputs", []))
         described = dict(extra.pop("arrays", {}))
         meta.update(extra)
-        if op.out_skip is not None and "c_core" not in arrays:
-            # removed outputs cost no MAC and come out as +0
+        if op.out_skip is not None and "out_skip" not in arrays:
             arrays["out_skip"] = op.out_skip
-            arrays["c_core"] = np.where(op.out_skip, np.float32(0), c).astype(np.float32)
-            outputs.append("c_core")
-            described.update(out_skip="bool[M, N]: outputs the method removes",
-                             c_core="the core's result: c with removed outputs +0")
+            described["out_skip"] = "bool[M, N]: outputs the method removes (core_result() has them +0)"
         meta.update(outputs=outputs, arrays=described)
         rec = OperationRecord(self.method.name, op.layer, op.phase, ctx.step, a, b, c, arrays,
                               _jsonable(meta))

@@ -38,7 +38,7 @@ FIXTURE_SEED = 0
 # per method: the layers the committed records hold (a conv and the fc layer(s) of its network)
 FIXTURE_LAYERS = {"dqstp": "conv2,fc", "rowpipe": "conv2,fc1,fc2"}
 FIXTURE_SPEC = "layers={layers};phases=FF,BP,WG;steps=first,last;samples=2"
-SWEEP_SPARSITIES = (0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP_SPARSITIES = (0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 class Run:

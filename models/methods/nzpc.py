@@ -87,7 +87,8 @@ class Nzpc(Method):
                 b_row_nnz="int32[K]: non-zeros per row of B, for static load balancing",
                 b_compressed_words="activation storage: 2-bit states, then FP16 values of linear/leaky entries")
         if op.phase == "BP" and op.out_skip is not None:
-            described["out_skip"] = "bool[M, N]: column gradients on zero-derivative positions or padding"
+            arrays["out_skip"] = op.out_skip
+            described["out_skip"] = "bool[M, N]: column gradients on zero-derivative positions or padding (+0)"
             arrays["out_row_count"] = (~op.out_skip).sum(axis=1).astype(np.int32)
             described["out_row_count"] = "int32[M]: outputs computed per row (precomputed balance)"
         if "out_leaky" in op.aux:

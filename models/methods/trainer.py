@@ -113,7 +113,7 @@ class Trainer(Unstructured):
 
     def record_arrays(self, op, ctx, a16, b16, c):
         arrays, meta = super().record_arrays(op, ctx, a16, b16, c)
-        meta.setdefault("arrays", {})
+        described = meta.setdefault("arrays", {})
         outputs = []
         c_core = c
         if op.phase == "FF" and "spec_threshold" in op.aux:
@@ -122,33 +122,29 @@ class Trainer(Unstructured):
             thr, direction = op.aux_array("spec_threshold"), op.aux_array("spec_direction")
             skip = golden.speculation_skip(est, thr, direction)
             c_core = np.where(skip, est, c).astype(np.float32)
-            arrays.update(spec_threshold=thr, spec_direction=direction, spec_estimate=est, spec_skip=skip,
-                          out_skip=skip)
-            meta.update(keep_mantissa_bits=bits, margin=self.options.margin)
-            outputs += ["spec_estimate", "spec_skip"]
-            meta["arrays"].update(
+            arrays.update(spec_threshold=thr, spec_direction=direction, spec_estimate=est, out_skip=skip)
+            meta.update(keep_mantissa_bits=bits, margin=self.options.margin, skip_fill="spec_estimate")
+            outputs += ["spec_estimate", "out_skip"]
+            described.update(
                 spec_threshold="float32[M]: per output channel threshold of the speculation rule",
                 spec_direction="int8[M]: +1 skip if estimate < threshold, -1 if >, 0 never",
-                spec_estimate="golden.speculation_estimate(a, b, keep_mantissa_bits)",
-                spec_skip="golden.speculation_skip(spec_estimate, spec_threshold, spec_direction)",
-                out_skip="bool[M, N]: removed outputs (= spec_skip)")
+                spec_estimate="golden.speculation_estimate(a, b, keep_mantissa_bits): written at skipped outputs",
+                out_skip="golden.speculation_skip(spec_estimate, spec_threshold, spec_direction)")
         elif op.out_skip is not None:
             c_core = np.where(op.out_skip, np.float32(0), c).astype(np.float32)
             arrays["out_skip"] = op.out_skip
-            meta["arrays"]["out_skip"] = "bool[M, N]: removed outputs (redundant BP column gradients or pruned WG)"
-        arrays["c_core"] = c_core
-        outputs.append("c_core")
-        meta["arrays"]["c_core"] = "the core's result: c, removed outputs +0 (FF: their estimate)"
+            described["out_skip"] = ("bool[M, N]: removed outputs (BP: column gradients on zero-derivative "
+                                     "positions or padding; WG: pruned weights), +0 in core_result()")
         if op.phase == "FF" and op.layer in self.blocks:
             s, q = golden.row_sum_sumsq(c_core)
             arrays.update(bn_sum=s, bn_sumsq=q)
             outputs += ["bn_sum", "bn_sumsq"]
-            meta["arrays"].update(bn_sum="golden.row_sum_sumsq(c_core)[0]: one-pass BN sum per channel",
-                                  bn_sumsq="golden.row_sum_sumsq(c_core)[1]: sum of squares")
+            described.update(bn_sum="golden.row_sum_sumsq(core_result())[0]: one-pass BN sum per channel",
+                             bn_sumsq="golden.row_sum_sumsq(core_result())[1]: sum of squares")
         mode = op.meta.get("dataflow", "compress_B")
         compressed = a16 if mode == "compress_A" else b16
         arrays["compressed_words"] = Bitmap.encode(compressed).pack(ctx.recorder.word_bits)
-        meta["arrays"]["compressed_words"] = f"Bitmap.pack of the compressed operand ({mode[-1]})"
+        described["compressed_words"] = f"Bitmap.pack of the compressed operand ({mode[-1]}), FP16 values"
         meta["outputs"] = outputs
         return arrays, meta
 
