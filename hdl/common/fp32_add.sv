@@ -8,15 +8,6 @@ module fp32_add (
 );
   localparam logic [31:0] CanonicalNan = 32'h7FC0_0000;
 
-  // Fields are size casts of shifts (`8'(a_i >> 23)` is a_i[30:23]), and each block reads only the
-  // inputs or earlier blocks' results: Icarus 11 warns on constant part-selects inside always_*,
-  // and slicing assigns between the blocks made Icarus re-run each block about twice as often
-  // (this adder sits in every PE of the array, so its simulation speed matters).
-
-  // ---------------------------------------------------------------------------------------------
-  // Classify and order. Exponent 0 is zero or subnormal: both read as signed zero (DAZ).
-  // |big| >= |small| makes the alignment shift one-way and gives the result big's sign.
-  // ---------------------------------------------------------------------------------------------
   logic        a_sign, b_sign;
   logic [7:0]  a_exp, b_exp;
   logic [22:0] a_man, b_man;
@@ -24,8 +15,31 @@ module fp32_add (
   logic        big_sign, eff_sub;
   logic [7:0]  big_exp, small_exp;
   logic [23:0] big_sig, small_sig;
+  logic [7:0]  exp_diff;
+  logic [4:0]  shift;
+  logic [53:0] small_wide;
+  logic [26:0] small_al;
+  logic        sticky;
+  logic [27:0] raw;
+  logic [26:0] norm;
+  logic [4:0]  lzc;
+  logic        norm_sticky;
+  logic [9:0]  norm_exp;
+  logic        norm_hidden, guard, rest, lsb, round_up;
+  logic [23:0] rounded;
+  logic [22:0] res_man;
+  logic [9:0]  res_exp;
 
-  always_comb begin : p_classify
+  // One block for the whole unit, stages in order: Icarus then evaluates it once per input change
+  // instead of once per stage per glitch (the adder sits in every PE, so its simulation speed
+  // matters). Fields are size casts of shifts (`8'(a_i >> 23)` is a_i[30:23]): Icarus 11 warns on
+  // constant part-selects inside always_*.
+  always_comb begin : p_add
+    // ---------------------------------------------------------------------------------------------
+    // Classify and order. Exponent 0 is zero or subnormal: both read as signed zero (DAZ).
+    // |big| >= |small| makes the alignment shift one-way and gives the result big's sign.
+    // ---------------------------------------------------------------------------------------------
+
     a_sign = 1'(a_i >> 31);
     b_sign = 1'(b_i >> 31);
     a_exp  = 8'(a_i >> 23);
@@ -53,23 +67,15 @@ module fp32_add (
       small_sig = {1'b1, a_man};
     end
     eff_sub = a_sign ^ b_sign;
-  end
 
-  // ---------------------------------------------------------------------------------------------
-  // Align and add. Alignment keeps three bits below big's LSB plus a sticky flag for everything
-  // shifted further. Three are enough: a shift of two or more keeps the difference above half of
-  // big, so normalization moves it left by at most one place and two bits stay below the LSB.
-  // The exact result is raw + e with 0 <= e < 1 (units of raw's LSB), e > 0 exactly when sticky:
-  // a subtraction takes the sticky as a borrow, so raw is the floor of the exact difference.
-  // ---------------------------------------------------------------------------------------------
-  logic [7:0]  exp_diff;
-  logic [4:0]  shift;
-  logic [53:0] small_wide;
-  logic [26:0] small_al;
-  logic        sticky;
-  logic [27:0] raw;
+    // ---------------------------------------------------------------------------------------------
+    // Align and add. Alignment keeps three bits below big's LSB plus a sticky flag for everything
+    // shifted further. Three are enough: a shift of two or more keeps the difference above half of
+    // big, so normalization moves it left by at most one place and two bits stay below the LSB.
+    // The exact result is raw + e with 0 <= e < 1 (units of raw's LSB), e > 0 exactly when sticky:
+    // a subtraction takes the sticky as a borrow, so raw is the floor of the exact difference.
+    // ---------------------------------------------------------------------------------------------
 
-  always_comb begin : p_align
     exp_diff   = big_exp - small_exp;
     // Any shift of 27 or more leaves only sticky bits; saturate so the shifter stays 5 bits.
     shift      = (exp_diff > 8'd31) ? 5'd31 : 5'(exp_diff);
@@ -81,20 +87,14 @@ module fp32_add (
     end else begin
       raw = {1'b0, big_sig, 3'd0} + {1'b0, small_al};
     end
-  end
 
-  // ---------------------------------------------------------------------------------------------
-  // Normalize to a leading one at bit 26. A carry (addition only) shifts right by one; otherwise
-  // shift left by the leading-zero count, found in halving stages (16, 8, 4, 2, 1) where a stage
-  // that finds its top bits empty shifts them out. An all-zero raw leaves no leading one (caught
-  // below). The exponent is signed and wide so under- and overflow are plain comparisons.
-  // ---------------------------------------------------------------------------------------------
-  logic [26:0] norm;
-  logic [4:0]  lzc;
-  logic        norm_sticky;
-  logic [9:0]  norm_exp;
+    // ---------------------------------------------------------------------------------------------
+    // Normalize to a leading one at bit 26. A carry (addition only) shifts right by one; otherwise
+    // shift left by the leading-zero count, found in halving stages (16, 8, 4, 2, 1) where a stage
+    // that finds its top bits empty shifts them out. An all-zero raw leaves no leading one (caught
+    // below). The exponent is signed and wide so under- and overflow are plain comparisons.
+    // ---------------------------------------------------------------------------------------------
 
-  always_comb begin : p_normalize
     norm = 27'(raw);
     lzc  = 5'd0;
     if ((norm >> 11) == 27'd0) begin norm = norm << 16; lzc = lzc + 5'd16; end
@@ -109,19 +109,13 @@ module fp32_add (
       norm_sticky = sticky || (1'(raw) != 1'b0);
       norm_exp    = {2'b00, big_exp} + 10'd1;
     end
-  end
 
-  // ---------------------------------------------------------------------------------------------
-  // Round to nearest even: up when the dropped part (guard, round, low bit, sticky) is above half,
-  // or exactly half with an odd LSB. Only the fraction is incremented: a carry out of it means
-  // 1.11..1 + ulp = 10.00..0, whose fraction bits are already zero, so the exponent steps up.
-  // ---------------------------------------------------------------------------------------------
-  logic        norm_hidden, guard, rest, lsb, round_up;
-  logic [23:0] rounded;
-  logic [22:0] res_man;
-  logic [9:0]  res_exp;
+    // ---------------------------------------------------------------------------------------------
+    // Round to nearest even: up when the dropped part (guard, round, low bit, sticky) is above half,
+    // or exactly half with an odd LSB. Only the fraction is incremented: a carry out of it means
+    // 1.11..1 + ulp = 10.00..0, whose fraction bits are already zero, so the exponent steps up.
+    // ---------------------------------------------------------------------------------------------
 
-  always_comb begin : p_round
     norm_hidden = 1'(norm >> 26);
     lsb         = 1'(norm >> 3);
     guard       = 1'(norm >> 2);
@@ -130,12 +124,10 @@ module fp32_add (
     rounded     = {1'b0, 23'(norm >> 3)} + 24'(round_up);
     res_man     = 23'(rounded);
     res_exp     = norm_exp + 10'(rounded >> 23);
-  end
 
-  // ---------------------------------------------------------------------------------------------
-  // Result selection, most dominant case first.
-  // ---------------------------------------------------------------------------------------------
-  always_comb begin : p_select
+    // ---------------------------------------------------------------------------------------------
+    // Result selection, most dominant case first.
+    // ---------------------------------------------------------------------------------------------
     if (a_nan || b_nan || (a_inf && b_inf && (a_sign != b_sign))) begin
       s_o = CanonicalNan;
     end else if (a_inf || b_inf) begin
@@ -158,5 +150,6 @@ module fp32_add (
     end else begin
       s_o = {big_sign, 8'(res_exp), res_man};
     end
+
   end
 endmodule
