@@ -37,7 +37,6 @@ class Param:
 class GemmLayer:
     """Common part of Conv2d and Linear: a weight viewed as W2d[M, K] for the GEMM."""
 
-    kind = "gemm"
     trainable = True
 
     def __init__(self, name: str, w: np.ndarray):
@@ -54,7 +53,6 @@ class GemmLayer:
 
 
 class Conv2d(GemmLayer):
-    layer_type = "conv"
 
     def __init__(self, name: str, cin: int, cout: int, k: int, pad: int, rng, stride: int = 1):
         super().__init__(name, he_normal(rng, (cout, cin, k, k), cin * k * k))
@@ -109,7 +107,6 @@ class Linear(GemmLayer):
     """y = x W^T + bias. ``group_view`` is the (C, H, W) map the input was flattened from, so that
     shape- and line-wise pruning treat the layer as a conv whose kernel covers the whole map."""
 
-    layer_type = "fc"
 
     def __init__(self, name: str, fin: int, fout: int, rng, group_view=None):
         super().__init__(name, he_normal(rng, (fout, fin), fin))

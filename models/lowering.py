@@ -64,7 +64,3 @@ def matrix_to_nchw(m: np.ndarray, batch: int, h: int, w: int) -> np.ndarray:
     """[C, B*H*W] -> Y[B, C, H, W]."""
     return np.ascontiguousarray(m.reshape(m.shape[0], batch, h, w).transpose(1, 0, 2, 3))
 
-
-def conv_gemm_macs(cout: int, cin: int, kh: int, kw: int, ho: int, wo: int) -> int:
-    """MACs of one phase of a conv layer, per sample (FF, BP and WG all do this many)."""
-    return cout * cin * kh * kw * ho * wo

@@ -155,6 +155,7 @@ def make_fixtures(root: Path = FIXTURES, progress=print) -> list[str]:
         with _tmpdir() as tmp:
             s = run_method(name, seed=FIXTURE_SEED, out=tmp, record=spec, progress=progress)
             shutil.copytree(Path(tmp) / "records" / name, root / name)
+        progress(report.table([s]))
         written += s["records"]
     return written
 

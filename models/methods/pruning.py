@@ -70,8 +70,10 @@ class PruningMethod(Method):
         return float(self.options.sparsity * (1 - (1 - t) ** 3))
 
     def select(self, layer, sparsity: float) -> np.ndarray:
-        """bool mask of the weight's shape: True = kept."""
-        raise NotImplementedError  # each pruning method defines its groups
+        """bool mask of the weight's shape, True = kept. Single weights by magnitude here; the other
+        methods select groups."""
+        w = layer.weight.value
+        return keep_top(np.abs(w), int(round(sparsity * w.size)))
 
     def after_step(self, net, step):
         if step < self.start or (step - self.start) % self.options.interval:
@@ -114,10 +116,6 @@ class PruningMethod(Method):
 class Unstructured(PruningMethod):
     name = "unstructured"
     description = "dynamic magnitude pruning of single weights"
-
-    def select(self, layer, sparsity):
-        w = layer.weight.value
-        return keep_top(np.abs(w), int(round(sparsity * w.size)))
 
 
 class Structured(PruningMethod):

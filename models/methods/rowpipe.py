@@ -50,7 +50,6 @@ class QuantConv:
     """One frozen conv + BN (+ ReLU, requantization, pool) of the integer backbone."""
 
     trainable = False
-    layer_type = "conv"
 
     def __init__(self, block: ConvBlock, s_in: float, s_out: float | None, w_bits: int, act_bits: int):
         conv = block.conv
