@@ -5,6 +5,7 @@ Every wait has a timeout that fails the test and names the channel.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 
 import numpy as np
@@ -28,6 +29,12 @@ async def bounded(awaitable, cycles: int, channel: str):
         raise ChannelTimeout(f"{channel}: no progress within {cycles} cycles") from exc
 
 
+def quiet(*loggers) -> None:
+    """cocotbext-axi logs every transfer at INFO: thousands of lines that cost time and hide the test's."""
+    for log in loggers:
+        log.setLevel(logging.WARNING)
+
+
 class CsrAgent:
     """Register reads and writes by name (from the core's .rdl), with field packing."""
 
@@ -36,6 +43,7 @@ class CsrAgent:
         self.timeout = timeout_cycles
         self.bus = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst_n,
                                  reset_active_level=False)
+        quiet(self.bus.write_if.log, self.bus.read_if.log)
 
     async def write(self, name: str, value: int | None = None, **fields: int) -> None:
         reg = self.map[name]
@@ -99,6 +107,7 @@ class OperandSource(PausableStream):
         self.beat_bits = len(dut.s_axis_tdata)
         # One "byte" per beat: the model moves each beat as one integer, no per-byte Python loop.
         self.model = AxiStreamSource(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_size=self.beat_bits)
+        quiet(self.model.log)
 
 
     async def send(self, beats: list[int], dest: int, timeout_cycles: int) -> None:
@@ -115,6 +124,7 @@ class ResultSink(PausableStream):
         bus = AxiStreamBus.from_prefix(dut, "m_axis")
         self.beat_bits = len(dut.m_axis_tdata)
         self.model = AxiStreamSink(bus, dut.clk, dut.rst_n, reset_active_level=False, byte_size=self.beat_bits)
+        quiet(self.model.log)
 
 
     async def recv(self, timeout_cycles: int) -> list[int]:

@@ -27,7 +27,6 @@ class DenseCodec(CoreCodec):
     def __init__(self, csr_map: CsrMap, rows: int = 4, cols: int = 4):
         self.map = csr_map
         self.rows, self.cols = rows, cols
-        self.kb_a, self.kb_b = LANES // rows, LANES // cols
         self.num_mult = rows * cols
 
     @staticmethod
@@ -52,21 +51,22 @@ class DenseCodec(CoreCodec):
             phase = 3
         return [("DIM_M", m), ("DIM_N", n), ("DIM_K", k), ("PHASE", phase)]
 
-    def pack_a(self, a: np.ndarray) -> list[int]:
-        m, k = a.shape
-        mt, kblk = ceil_div(m, self.rows), ceil_div(k, self.kb_a)
-        padded = np.zeros((mt * self.rows, kblk * self.kb_a), dtype=np.float16)
-        padded[:m, :k] = a
-        words = padded.reshape(mt, self.rows, kblk, self.kb_a).transpose(0, 2, 3, 1).reshape(-1, LANES)
+    @staticmethod
+    def pack_tiles(x: np.ndarray, tile: int) -> list[int]:
+        """Rows of x in groups of `tile`, `16/tile` columns (k-steps) per word, lane = kk * tile + row."""
+        rows, k = x.shape
+        ksteps = LANES // tile
+        groups, kblk = ceil_div(rows, tile), ceil_div(k, ksteps)
+        padded = np.zeros((groups * tile, kblk * ksteps), dtype=np.float16)
+        padded[:rows, :k] = x
+        words = padded.reshape(groups, tile, kblk, ksteps).transpose(0, 2, 3, 1).reshape(-1, LANES)
         return words_to_ints(words.view(np.uint16))
 
+    def pack_a(self, a: np.ndarray) -> list[int]:
+        return self.pack_tiles(a, self.rows)
+
     def pack_b(self, b: np.ndarray) -> list[int]:
-        k, n = b.shape
-        nt, kblk = ceil_div(n, self.cols), ceil_div(k, self.kb_b)
-        padded = np.zeros((kblk * self.kb_b, nt * self.cols), dtype=np.float16)
-        padded[:k, :n] = b
-        words = padded.reshape(kblk, self.kb_b, nt, self.cols).transpose(2, 0, 1, 3).reshape(-1, LANES)
-        return words_to_ints(words.view(np.uint16))
+        return self.pack_tiles(b.T, self.cols)  # B's columns are the array's columns
 
     def frames(self, op):
         return [(BUF_A, self.pack_a(op.operands["a"])), (BUF_B, self.pack_b(op.operands["b"]))]
