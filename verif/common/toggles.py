@@ -14,7 +14,8 @@ Definitions (the same for both sources, so that they give the same numbers for t
 * A *toggle* is one bit going 0->1 or 1->0 between two consecutive recorded values of a variable.
   Transitions from or to X or Z are not counted (0->X->1 counts nothing); the first recorded value
   of a variable is not a toggle.  SAIF: the ``TC`` field of each bit (the sum over bits), which
-  Verilator computes the same way (Verilator is 2-state).  T0/T1/TX are not used.
+  Verilator computes the same way (Verilator is 2-state); T0/T1/TX/TZ only serve to recognise the
+  same net in two scopes and bits that are constant 1 (see "Known differences").
 * *Windows* are half-open ``[t_start, t_end)`` intervals in ``unit`` (default ``"ns"``, the unit of
   ``cocotb.utils.get_sim_time("ns")``; also ``fs ps us ms s`` or ``"tick"`` for the file's raw time
   steps), converted with the file's timescale and rounded to the nearest tick.  A toggle belongs to
@@ -25,7 +26,8 @@ Definitions (the same for both sources, so that they give the same numbers for t
   at that edge then fall in the window that starts there.
 * *Instance* = hierarchical scope path as in the wave file, dot-separated (``top.u_core.u_mac``;
   generate blocks are scopes too: ``top.g_lane[0].u_lane``).  Struct/union scopes (Verilator
-  ``--trace-structs``) are folded into the enclosing scope.  Top-level pseudo-scopes whose name starts
+  ``--trace-structs``) and unpacked-array scopes (Verilator FST, pywellen scope type "unknown") are
+  folded into the enclosing scope.  Top-level pseudo-scopes whose name starts
   with ``$`` (Verilator's ``$rootio``, a copy of the top module's ports) are skipped.
 * ``report.exclusive(inst, w)`` (also ``report.counts[w][inst]``) sums the toggles of every variable
   *declared in that scope*, ports included, children excluded.  A net that crosses a port is
@@ -55,11 +57,23 @@ Known differences between simulators (worth remembering when comparing numbers):
 * Before reset, Icarus variables are X (not counted) while Verilator starts them at 0 (a register
   reset to a non-zero value toggles once in Verilator).  Compare simulators on windows after reset.
 * Verilator may dump loop variables or temporaries that Icarus does not (and the other way round).
+* Verilator's SAIF writer starts every bit at 0, so a bit that is 1 at time 0 gets one extra TC.
+  ``read_saif`` removes it for bits that stay 1 the whole run (T0 == 0, TC == 1: constants, tied
+  ports, parameters), which makes SAIF and FST agree exactly on designs whose registers start at 0
+  and get their values from reset (checked: toggle_dut and toggle_bench, every instance).  A bit
+  that is 1 at time 0 (``initial`` value, ``$readmemh``) and later toggles is still one higher in
+  SAIF.  SAIF also lists parameters as nets (0 toggles, but their bits count in ``bits``); the FST
+  reader ignores parameters.
 
-Speed: the cost is in pywellen turning every value change into Python objects (about 0.5 us per
-change); counting itself is numpy (xor of consecutive values, ``np.bitwise_count``).  A 200k-cycle run
-of a ~4000-bit design where most bits change every cycle (20M value changes) takes ~15 s with one
-process; ``jobs=2`` splits the signals over two processes (fork).  SAIF reading takes milliseconds.
+Speed: almost all the time goes into pywellen turning every value change into Python objects
+(about 0.6 us of CPU per change); counting is numpy (xor of consecutive values, ``np.bitwise_count``,
+cumulative sums cut at the window bounds).  Measured on toggle_bench (test_toggles.py, 32 lanes,
+~3900 bits, most of them changing every cycle), 200k cycles, on the shared 2-core machine while
+another engineer's builds kept the load average at 5-7: Icarus FST (65 MB, 20M value changes)
+12-13 s CPU (13-32 s wall depending on load); Verilator FST of the same run (72 MB, it also dumps
+the unpacked array) 21 s CPU; Verilator SAIF 0.1-0.2 s.  ``jobs=2`` splits the signals over two
+forked processes (26 s instead of 32 s wall under that load; not measured on an idle machine).
+``scope=`` reads only one subtree, which is the cheapest way to cut the time.
 Nothing here imports cocotb, so scripts and pytest can use it.
 """
 from __future__ import annotations
@@ -79,7 +93,8 @@ import numpy as np
 __all__ = ["ToggleReport", "count_toggles", "read_saif", "UNIT_EXPONENT"]
 
 UNIT_EXPONENT = {"fs": -15, "ps": -12, "ns": -9, "us": -6, "ms": -3, "s": 0}
-_FOLDED_SCOPE_TYPES = {"struct", "union", "vhdl_record", "vhdl_array"}
+# struct/union members and unpacked-array elements (Verilator's FST array scopes read as "unknown")
+_FOLDED_SCOPE_TYPES = {"struct", "union", "vhdl_record", "vhdl_array", "unknown"}
 _SKIPPED_VAR_TYPES = {"Event", "Real", "RealTime", "ShortReal", "String", "Parameter"}
 _KNOWN = str.maketrans({"0": "1", "1": "1", "x": "0", "X": "0", "z": "0", "Z": "0", "h": "0",
                         "H": "0", "l": "0", "L": "0", "u": "0", "U": "0", "w": "0", "W": "0", "-": "0"})
@@ -523,7 +538,8 @@ def _saif_tree(text: str):
 def read_saif(path: str | os.PathLike, scope: str | Sequence[str] | None = None) -> ToggleReport:
     """Whole-run toggles per instance from a SAIF file (Verilator ``--trace-saif``).
 
-    Toggles of a bit = its TC; a net = the bits ``name[i]`` of one name.  Same definitions as
+    Toggles of a bit = its TC (minus the initial-value TC of bits that are 1 from time 0 to the end,
+    see the module docstring); a net = the bits ``name[i]`` of one name.  Same definitions as
     count_toggles (exclusive / inclusive / owned / total, instance paths dot-separated, ``$rootio``
     skipped), with the net rule comparing T0/T1/TX/TZ/TC of every bit.  The report has one window
     "all" = (0, DURATION) in the file's TIMESCALE units (unit "tick").
@@ -567,8 +583,10 @@ def read_saif(path: str | os.PathLike, scope: str | Sequence[str] | None = None)
                               if isinstance(e, list) and len(e) >= 2 and isinstance(e[0], str)}
                     m = _BIT_SUFFIX.match(full)
                     base, bit = (m.group(1), int(m.group(2))) if m else (full, 0)
-                    nets[inst].setdefault(base, {})[bit] = tuple(
-                        fields.get(k, 0) for k in ("T0", "T1", "TX", "TZ", "TC"))
+                    t0, t1, tx, tz, tc = (fields.get(k, 0) for k in ("T0", "T1", "TX", "TZ", "TC"))
+                    if t0 == 0 and tx == 0 and tz == 0 and tc == 1:
+                        tc = 0  # 1 from time 0 on: Verilator's SAIF counts the initial value
+                    nets[inst].setdefault(base, {})[bit] = (t0, t1, tx, tz, tc)
 
     for node in root:
         if isinstance(node, list) and node and node[0] == "INSTANCE":

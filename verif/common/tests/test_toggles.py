@@ -207,6 +207,43 @@ b1 !
     json.loads(rep.to_json())
 
 
+def test_saif_rules():
+    """Handwritten SAIF: TC summed per instance, port nets merged with the parent, constant-1 bits."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    saif = BUILD / "rules.saif"
+    saif.write_text(r"""(SAIFILE
+(SAIFVERSION "2.0")
+(DIRECTION "backward")
+(DIVIDER / )
+(TIMESCALE 1ps)
+(DURATION 100)
+ (INSTANCE $rootio
+  (NET (a (T0 50) (T1 50) (TZ 0) (TX 0) (TB 0) (TC 7)))
+ )
+ (INSTANCE top
+  (NET
+   (a (T0 50) (T1 50) (TZ 0) (TX 0) (TB 0) (TC 7))
+   (k\[0\] (T0 0) (T1 100) (TZ 0) (TX 0) (TB 0) (TC 1))
+   (k\[1\] (T0 100) (T1 0) (TZ 0) (TX 0) (TB 0) (TC 0))
+  )
+  (INSTANCE u\[0\]
+   (NET
+    (a (T0 50) (T1 50) (TZ 0) (TX 0) (TB 0) (TC 7))
+    (q\[0\] (T0 60) (T1 40) (TZ 0) (TX 0) (TB 0) (TC 3))
+    (q\[1\] (T0 30) (T1 70) (TZ 0) (TX 0) (TB 0) (TC 2))
+   )
+  )
+ )
+)
+""")
+    rep = read_saif(saif)
+    assert rep.instances == ["top", "top.u[0]"]                  # $rootio skipped
+    assert rep.bits == {"top": 3, "top.u[0]": 3}
+    assert rep.exclusive("top") == 7 and rep.exclusive("top.u[0]") == 12   # k[0]: constant 1
+    assert rep.total() == 12 and rep.inclusive("top") == 12 and rep.inclusive("top.u[0]") == 12
+    assert rep.owned("top") == 7 and rep.owned("top.u[0]") == 5
+
+
 def test_icarus_fst_exact():
     rep, windows = _fst_report("icarus-fst")
     _check_exact(rep, windows)
