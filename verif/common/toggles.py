@@ -60,14 +60,14 @@ Known differences between simulators (worth remembering when comparing numbers):
 * Verilator's SAIF writer starts every bit at 0, so a bit that is 1 at time 0 gets one extra TC.
   ``read_saif`` removes it for bits that stay 1 the whole run (T0 == 0, TC == 1: constants, tied
   ports, parameters), which makes SAIF and FST agree exactly on designs whose registers start at 0
-  and get their values from reset (checked: toggle_dut and toggle_bench, every instance).  A bit
+  and get their values from reset (checked on toggle_dut and on a 32-lane LFSR bench design, every instance).  A bit
   that is 1 at time 0 (``initial`` value, ``$readmemh``) and later toggles is still one higher in
   SAIF.  SAIF also lists parameters as nets (0 toggles, but their bits count in ``bits``); the FST
   reader ignores parameters.
 
 Speed: almost all the time goes into pywellen turning every value change into Python objects
 (about 0.6 us of CPU per change); counting is numpy (xor of consecutive values, ``np.bitwise_count``,
-cumulative sums cut at the window bounds).  Measured on toggle_bench (test_toggles.py, 32 lanes,
+cumulative sums cut at the window bounds).  Measured on a 32-lane LFSR bench design (once, by hand,
 ~3900 bits, most of them changing every cycle), 200k cycles, on the shared 2-core machine while
 another engineer's builds kept the load average at 5-7: Icarus FST (65 MB, 20M value changes)
 12-13 s CPU (13-32 s wall depending on load); Verilator FST of the same run (72 MB, it also dumps

@@ -8,7 +8,6 @@ A handwritten VCD checks the X/Z rule, wide vectors and signal aliases.
 
 Run: pytest verif/common/tests/test_toggles.py  (about a minute: two Verilator builds; reruns
 reuse the builds).  Everything lands under build/toggle_test/.
-Speed benchmark (not run by default): TOGGLE_BENCH_CYCLES=200000 pytest -s -k bench <this file>.
 """
 from __future__ import annotations
 
@@ -16,10 +15,8 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -305,24 +302,3 @@ def test_scope_and_jobs():
     two = count_toggles(wave, windows=wins, jobs=2)
     one = count_toggles(wave, windows=wins, jobs=1)
     assert two.counts == one.counts and (two.net_toggles == one.net_toggles).all()
-
-
-# -------------------------------------------------------------------------- speed (opt-in bench)
-@pytest.mark.skipif("TOGGLE_BENCH_CYCLES" not in os.environ, reason="set TOGGLE_BENCH_CYCLES=N")
-@pytest.mark.parametrize("config", list(CONFIGS))
-def test_bench_speed(config):
-    """Times count_toggles / read_saif on toggle_bench (32 lanes, ~3900 bits) after N cycles."""
-    cycles = int(os.environ["TOGGLE_BENCH_CYCLES"])
-    t0 = time.time()
-    wave, _ = _simulate(config, toplevel="toggle_bench", testcase="toggle_bench", tag="-bench",
-                        extra_env={"TOGGLE_BENCH_CYCLES": str(cycles)})
-    t_sim = time.time() - t0
-    t0, c0 = time.time(), time.process_time()
-    rep = read_saif(wave) if wave.suffix == ".saif" else \
-        count_toggles(wave, windows=[(0, cycles * PERIOD_NS / 2), (cycles * PERIOD_NS / 2, None)])
-    wall, cpu = time.time() - t0, time.process_time() - c0
-    total = sum(rep.total(w) for w in range(len(rep.windows)))
-    print(f"\n[bench] {config}: {cycles} cycles, sim+build {t_sim:.1f} s, {wave.stat().st_size / 1e6:.1f} MB,"
-          f" read {wall:.2f} s wall / {cpu:.2f} s cpu, {rep.inclusive_bits('toggle_bench')} bits,"
-          f" {total} toggles")
-    rep.to_json(wave.parent / f"toggles-{config}.json")

@@ -39,13 +39,3 @@ async def toggle_phases(dut):
                         "count_start": c0, "count_end": int(dut.u_cnt.cnt.value)})
     with open(os.environ.get("TOGGLE_WINDOWS", "windows.json"), "w") as f:
         json.dump(windows, f, indent=1)
-
-
-@cocotb.test(skip=os.environ.get("TOGGLE_BENCH_CYCLES") is None)
-async def toggle_bench(dut):
-    """Long run of toggle_bench for speed measurements (TOGGLE_BENCH_CYCLES=N)."""
-    dut.rst_n.value = 0
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start(start_high=False))
-    await ClockCycles(dut.clk, 3)
-    dut.rst_n.value = 1
-    await ClockCycles(dut.clk, int(os.environ["TOGGLE_BENCH_CYCLES"]))
