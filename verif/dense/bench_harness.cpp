@@ -20,7 +20,7 @@
 //   T                        timing mark: the measured window starts here (first CSR write)
 // DUT cycles are counted from T to the acceptance of the last result beat (the end of the last D);
 // wall time from T to the end of the image (the counter reads after the results included), as the
-// cocotb bench test counts cycles and times OpDriver.execute.
+// cocotb bench test counts cycles and times OpDriver.execute; process CPU time over the same span.
 //
 // Output: <out.hex> holds the result beats of the last repetition, one per line, hex, most
 // significant digit first. stdout: human lines, then one line "BENCH_JSON {...}" with cycles,
@@ -29,6 +29,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -317,13 +318,21 @@ struct RepResult {
   double wall_s = 0;          // mark to the end of the command list
   double drain_wall_s = 0;    // mark to last result beat
   double all_wall_s = 0;      // the whole command list
+  double cpu_s = 0;           // process CPU time, mark to the end of the command list
   std::vector<std::pair<std::string, uint32_t>> reads;
   std::vector<uint32_t> results;
 };
 
+double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 RepResult run_image(Bench &bench, const Image &img) {
   using clk = std::chrono::steady_clock;
   RepResult r;
+  double cpu_mark = cpu_now();
   const auto t_begin = clk::now();
   const uint64_t c_begin = bench.cycle();
   auto t_mark = t_begin, t_end = t_begin;
@@ -333,6 +342,7 @@ RepResult run_image(Bench &bench, const Image &img) {
     switch (c.op) {
       case Op::Mark:
         t_mark = clk::now();
+        cpu_mark = cpu_now();
         c_mark = bench.cycle();
         have_mark = true;
         break;
@@ -349,6 +359,7 @@ RepResult run_image(Bench &bench, const Image &img) {
     }
   }
   const auto t_done = clk::now();
+  r.cpu_s = cpu_now() - cpu_mark;
   if (!have_mark) { t_mark = t_begin; c_mark = c_begin; }
   if (c_end == c_begin) { t_end = t_done; c_end = bench.cycle(); }  // no result frame
   r.cycles = c_end - c_mark;
@@ -388,9 +399,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < repeat; ++i) {
     reps.push_back(run_image(bench, img));
     const RepResult &r = reps.back();
-    std::printf("harness: rep %d: %llu DUT cycles (first CSR write to last result beat), %.4f s wall = %.0f cycles/s; "
-                "whole image %llu cycles, %.4f s\n",
-                i, static_cast<unsigned long long>(r.cycles), r.wall_s, r.cycles / r.wall_s,
+    std::printf("harness: rep %d: %llu DUT cycles (first CSR write to last result beat), %.4f s wall = %.0f cycles/s, "
+                "%.4f s CPU; whole image %llu cycles, %.4f s\n",
+                i, static_cast<unsigned long long>(r.cycles), r.wall_s, r.cycles / r.wall_s, r.cpu_s,
                 static_cast<unsigned long long>(r.all_cycles), r.all_wall_s);
     if (i > 0 && (r.results != reps[0].results || r.cycles != reps[0].cycles)) {
       std::fprintf(stderr, "bench_harness: repetition %d differs from repetition 0\n", i);
@@ -408,6 +419,8 @@ int main(int argc, char **argv) {
               static_cast<unsigned long long>(last.cycles), static_cast<unsigned long long>(last.all_cycles),
               last.results.size() / bench.out_words(), parse_s);
   for (std::size_t i = 0; i < reps.size(); ++i) std::printf("%s%.6f", i ? ", " : "", reps[i].wall_s);
+  std::printf("], \"cpu_s\": [");
+  for (std::size_t i = 0; i < reps.size(); ++i) std::printf("%s%.6f", i ? ", " : "", reps[i].cpu_s);
   std::printf("], \"all_wall_s\": [");
   for (std::size_t i = 0; i < reps.size(); ++i) std::printf("%s%.6f", i ? ", " : "", reps[i].all_wall_s);
   std::printf("], \"reads\": {");

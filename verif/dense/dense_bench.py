@@ -9,7 +9,8 @@ BENCH_STREAMS=lean swaps the cocotbext-axi stream models for the leaner ones bel
 how much the per-beat Python of the load and drain costs); the default is the normal testbench.
 DUT cycles are counted from the first CSR write of the operation to its last result beat; wall
 time is time.perf_counter() around OpDriver.execute, so it includes the testbench's own Python work
-(packing, decoding, bus models) but not simulator start-up or the golden-model check.
+(packing, decoding, bus models) but not simulator start-up or the golden-model check; CPU time
+(time.process_time, the whole simulator process) over the same span is recorded too.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import cocotb
 import numpy as np
 import pyuvm
 from cocotb.queue import Queue
-from cocotb.triggers import RisingEdge, Timer
+from cocotb.triggers import ClockCycles, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 
 from models import golden
@@ -69,11 +70,13 @@ class PhaseTimer:
 
     def __init__(self):
         self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self.sim_ns: dict[str, float] = {}
         self.calls: dict[str, int] = {}
 
-    def _add(self, key, t0, s0):
+    def _add(self, key, t0, c0, s0):
         self.wall[key] = self.wall.get(key, 0.0) + time.perf_counter() - t0
+        self.cpu[key] = self.cpu.get(key, 0.0) + time.process_time() - c0
         self.sim_ns[key] = self.sim_ns.get(key, 0.0) + get_sim_time("ns") - s0
         self.calls[key] = self.calls.get(key, 0) + 1
 
@@ -82,26 +85,26 @@ class PhaseTimer:
         if inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def timed(*args, **kwargs):
-                t0, s0 = time.perf_counter(), get_sim_time("ns")
+                t0, c0, s0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
                 try:
                     return await fn(*args, **kwargs)
                 finally:
-                    self._add(key, t0, s0)
+                    self._add(key, t0, c0, s0)
         else:
             @functools.wraps(fn)
             def timed(*args, **kwargs):
-                t0, s0 = time.perf_counter(), get_sim_time("ns")
+                t0, c0, s0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
                 try:
                     return fn(*args, **kwargs)
                 finally:
-                    self._add(key, t0, s0)
+                    self._add(key, t0, c0, s0)
         setattr(obj, name, timed)
 
-    def report(self, total_wall: float, total_ns: float) -> dict:
-        out = {k: {"wall_s": self.wall[k], "cycles": round(self.sim_ns[k] / CLOCK_NS), "calls": self.calls[k]}
-               for k in self.wall}
+    def report(self, total_wall: float, total_cpu: float, total_ns: float) -> dict:
+        out = {k: {"wall_s": self.wall[k], "cpu_s": self.cpu[k], "cycles": round(self.sim_ns[k] / CLOCK_NS),
+                   "calls": self.calls[k]} for k in self.wall}
         out["rest (wait irq = compute)"] = {
-            "wall_s": total_wall - sum(self.wall.values()),
+            "wall_s": total_wall - sum(self.wall.values()), "cpu_s": total_cpu - sum(self.cpu.values()),
             "cycles": round((total_ns - sum(self.sim_ns.values())) / CLOCK_NS), "calls": 1}
         return out
 
@@ -192,8 +195,30 @@ class LeanResultSink:
         return not self.queue.empty()
 
 
+class BenchTest(DenseTest):
+    """DenseTest, plus the clock experiment: with BENCH_CPP_CLOCK_HALF set, the simulator's main
+    (scripts/bench.py, cpp_clock_main) toggles clk and the test starts no cocotb Clock; otherwise
+    exactly AccelBaseTest.run_phase."""
+
+    async def run_phase(self):
+        if not os.environ.get("BENCH_CPP_CLOCK_HALF"):
+            await super().run_phase()
+            return
+        # AccelBaseTest.run_phase without the Clock
+        self.raise_objection()
+        self.logger.info(f"seed {self.seed} (reproduce with SEED={self.seed}); clk toggled by the simulator's main")
+        self.dut.rst_n.value = 0
+        self.dut.s_axis_tvalid.value = 0
+        self.dut.m_axis_tready.value = 0
+        await ClockCycles(self.dut.clk, 3)
+        self.attach_bus()
+        await self.reset()
+        await self.body()
+        self.drop_objection()
+
+
 @pyuvm.test()
-class test_bench_dense(DenseTest):
+class test_bench_dense(BenchTest):
     """One large dense operation, timed: cycles per wall-second of the cocotb/pyuvm path."""
 
     def attach_bus(self):
@@ -219,9 +244,9 @@ class test_bench_dense(DenseTest):
             timer.wrap(self.csr, "read", "CSR reads")
             timer.wrap(self.source, "send", "operand load (source.send)")
             timer.wrap(self.sink, "recv", "result drain (sink.recv)")
-        t0, s0 = time.perf_counter(), get_sim_time("ns")
+        t0, c0, s0 = time.perf_counter(), time.process_time(), get_sim_time("ns")
         res = await driver.execute(op)
-        wall, execute_ns = time.perf_counter() - t0, get_sim_time("ns") - s0
+        wall, cpu, execute_ns = time.perf_counter() - t0, time.process_time() - c0, get_sim_time("ns") - s0
         driver.ap.write(res)  # the scoreboard checks it against models/ as for every other test
         cycles = round((res.times_ns["end"] - res.times_ns["load"]) / CLOCK_NS)
         expected = golden.gemm_fp16(op.operands["a"], op.operands["b"])
@@ -231,10 +256,10 @@ class test_bench_dense(DenseTest):
             np.save("bench_result.npy", res.result)
         summary = {
             "params": p, "operand_digest": operand_digest(op), "err_code": res.err_code, "done": res.done,
-            "match": bool(match), "cycles": cycles, "wall_s": wall, "execute_cycles": round(execute_ns / CLOCK_NS),
+            "match": bool(match), "cycles": cycles, "wall_s": wall, "cpu_s": cpu, "execute_cycles": round(execute_ns / CLOCK_NS),
             "cycles_per_s": cycles / wall if wall > 0 else None,
             "result_beats": res.result_beats, "counters": res.counters, "times_ns": res.times_ns,
-            "breakdown_s": timer.report(wall, execute_ns) if timer.wall else None,
+            "breakdown_s": timer.report(wall, cpu, execute_ns) if timer.wall else None,
         }
         with open("bench_result.json", "w") as f:
             json.dump(summary, f, indent=1)
@@ -245,17 +270,18 @@ class test_bench_dense(DenseTest):
 
 
 @pyuvm.test()
-class test_bench_clock_floor(DenseTest):
+class test_bench_clock_floor(BenchTest):
     """The floor of the cocotb path on this build: the clock runs and the bus models are idle, and no
     Python runs for BENCH_FLOOR_CYCLES cycles (one Timer). Then one tiny operation, so the
     scoreboard has something to check. Writes bench_floor.json."""
 
     async def body(self):
         n = int(os.environ.get("BENCH_FLOOR_CYCLES", "150000"))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         await Timer(n * CLOCK_NS, "ns")
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         with open("bench_floor.json", "w") as f:
-            json.dump({"cycles": n, "wall_s": wall, "cycles_per_s": n / wall}, f)
+            json.dump({"cycles": n, "wall_s": wall, "cpu_s": cpu, "cycles_per_s": n / wall,
+                       "cycles_per_cpu_s": n / cpu if cpu > 0 else None}, f)
         self.logger.info(f"clock floor: {n} idle cycles in {wall:.3f} s = {n / wall:,.0f} cycles/s")
         await self.run_ops([bench_operation(3, 5, 7, 0.5, 1)])
