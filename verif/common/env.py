@@ -106,6 +106,15 @@ class CoreCodec:
         """An upper bound on compute cycles, for the done timeout."""
         raise NotImplementedError
 
+    def split(self, op: Operation) -> list[Operation]:
+        """Jobs that fit the core's buffers and together make `op` (the driver's tiling)."""
+        return [op]
+
+    def join(self, op: Operation, parts: list[Operation], results: list[np.ndarray]) -> np.ndarray:
+        """The result of `op` from the results of its parts."""
+        assert len(parts) == 1
+        return results[0]
+
 
 # ------------------------------------------------------------------ sequences
 class OpSequence(uvm_sequence):
@@ -141,6 +150,20 @@ class OpDriver(uvm_driver):
             self.seq_item_port.item_done()
 
     async def execute(self, op: Operation) -> OpResult:
+        """One layer operation: as one job, or as the tiles the codec splits it into."""
+        parts = self.codec.split(op) if op.fault is None else [op]
+        if len(parts) == 1:
+            return await self.execute_job(op)
+        jobs = [await self.execute_job(part) for part in parts]
+        failed = [job for job in jobs if job.err_code != "NONE" or job.result is None]
+        result = None if failed else self.codec.join(op, parts, [job.result for job in jobs])
+        counters = {name: sum(job.counters[name] for job in jobs) for name in jobs[0].counters}
+        times = {"load": jobs[0].times_ns["load"], "start": jobs[0].times_ns.get("start", jobs[0].times_ns["load"]),
+                 "done": jobs[-1].times_ns["done"], "end": jobs[-1].times_ns["end"]}
+        return OpResult(op, failed[0].err_code if failed else "NONE", not failed, result,
+                        sum(job.result_beats for job in jobs), counters, times)
+
+    async def execute_job(self, op: Operation) -> OpResult:
         codec, csr = self.codec, self.csr
         assert not self.sink.pending(), f"{op.op_id}: a result frame arrived that no operation asked for"
         times = {"load": get_sim_time("ns")}

@@ -21,7 +21,8 @@ CORE = load_core("dense")
 
 class DenseCodecFromManifest(DenseCodec):
     def __init__(self, csr_map):
-        super().__init__(csr_map, CORE.parameters["Rows"], CORE.parameters["Cols"])
+        p = CORE.parameters
+        super().__init__(csr_map, p["Rows"], p["Cols"], p["AWords"], p["BWords"], p["CWords"])
 
 
 class DenseTest(AccelBaseTest):
