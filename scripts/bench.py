@@ -222,17 +222,19 @@ def check_result(op, result: np.ndarray | None) -> tuple[bool, str]:
 
 # ------------------------------------------------------------------ the paths
 def run_cocotb(core, sim: str, build_variant: str, args, op_digest: str, runner_cls=None,
-               streams: str = "normal", floor: bool = False, cpp_clock: bool = False, reps: int = 1) -> dict:
+               streams: str = "normal", csr: str = "normal", floor: bool = False, cpp_clock: bool = False,
+               reps: int = 1) -> dict:
     """Build once, then run the bench test `reps` times (one simulator process each); the median
     wall time counts, and every run's result must match."""
     from verif.common.runner import BuildOptions
     opts = BuildOptions(sim)
     bench_core = dataclasses.replace(core, test_module=BENCH_MODULE)
-    variant = build_variant + ("+lean-streams" if streams == "lean" else "")
+    variant = build_variant + ("+lean-streams" if streams == "lean" else "") + ("+lean-csr" if csr == "lean" else "")
     test_dir = BENCH / f"cocotb-{variant}"
     row = {"path": "cocotb", "sim": sim, "variant": variant, "ok": False, "wall_s_reps": [], "process_s": []}
     env = {"BENCH_M": str(args.m), "BENCH_N": str(args.n), "BENCH_K": str(args.k),
-           "BENCH_SPARSITY": str(args.sparsity), "BENCH_SEED": str(args.seed), "BENCH_STREAMS": streams}
+           "BENCH_SPARSITY": str(args.sparsity), "BENCH_SEED": str(args.seed), "BENCH_STREAMS": streams,
+           "BENCH_CSR": csr}
     if cpp_clock:  # half of the testbench's 10 ns clock in the 1 ps precision runner.build sets
         env["BENCH_CPP_CLOCK_HALF"] = "5000"
     op = make_operation(args)
@@ -439,6 +441,9 @@ def main(argv=None) -> int:
                                runner_cls=cpp_clock, floor=True, cpp_clock=True, reps=args.reps))
         rows.append(run_cocotb(core, "verilator", "verilator-ports-cppclock", args, digest,
                                runner_cls=cpp_clock, streams="lean", cpp_clock=True, reps=args.reps))
+        # (ii') the bus models' always-registered callbacks: a lean AXI4-Lite master too
+        rows.append(run_cocotb(core, "verilator", "verilator-ports-cppclock", args, digest,
+                               runner_cls=cpp_clock, streams="lean", csr="lean", cpp_clock=True, reps=args.reps))
 
     def cps(path, variant):
         for r in rows:

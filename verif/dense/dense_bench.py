@@ -6,7 +6,9 @@ it with the no-Python harness (verif/dense/bench_harness.cpp) on the same operan
 Parameters come from the environment (scripts/bench.py sets them): BENCH_M, BENCH_N, BENCH_K,
 BENCH_SPARSITY, BENCH_SEED. Writes bench_result.json and bench_result.npy in the test directory.
 BENCH_STREAMS=lean swaps the cocotbext-axi stream models for the leaner ones below (an experiment:
-how much the per-beat Python of the load and drain costs); the default is the normal testbench.
+how much the per-beat Python of the load and drain costs), BENCH_CSR=lean the AXI4-Lite master (how
+much its always-registered monitors cost while the core computes); the default is the normal
+testbench.
 DUT cycles are counted from the first CSR write of the operation to its last result beat; wall
 time is time.perf_counter() around OpDriver.execute, so it includes the testbench's own Python work
 (packing, decoding, bus models) but not simulator start-up or the golden-model check; CPU time
@@ -25,11 +27,12 @@ import cocotb
 import numpy as np
 import pyuvm
 from cocotb.queue import Queue
-from cocotb.triggers import ClockCycles, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, Lock, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 
 from models import golden
-from verif.common.agents import CLOCK_NS, CsrAgent, bounded, pause_pattern
+from verif.common.agents import (CLOCK_NS, CsrAgent, OperandSource, ResultSink, bounded,
+                                 pause_pattern)
 from verif.common.env import Operation
 from verif.dense.dense_stimulus import random_op
 from verif.dense.dense_tests import DenseTest
@@ -217,17 +220,79 @@ class BenchTest(DenseTest):
         self.drop_objection()
 
 
+class LeanAxiLite:
+    """Experiment: the write_dword/read_dword of cocotbext-axi's AxiLiteMaster as two plain
+    coroutines that register simulator callbacks only while a transfer runs. AxiLiteMaster keeps
+    about a dozen value-change callbacks (reset and valid/ready monitors of its five channels)
+    registered all the time, and Verilator checks each of them several times per time step, also
+    while the core computes and Python sleeps. No reset handling: the bench never resets mid-job."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.lock = Lock()
+        for name, value in (("awvalid", 0), ("wvalid", 0), ("arvalid", 0), ("bready", 1), ("rready", 1),
+                            ("wstrb", 0xF), ("awprot", 2), ("arprot", 2)):
+            getattr(dut, f"s_axil_{name}").value = value
+
+    async def write_dword(self, address: int, data: int) -> None:
+        d = self.dut
+        edge = RisingEdge(d.clk)
+        async with self.lock:
+            await edge
+            d.s_axil_awaddr.value = address
+            d.s_axil_wdata.value = data
+            d.s_axil_awvalid.value = 1
+            d.s_axil_wvalid.value = 1
+            aw = w = False
+            while True:
+                await edge
+                if not aw and d.s_axil_awready.value:
+                    aw = True
+                    d.s_axil_awvalid.value = 0
+                if not w and d.s_axil_wready.value:
+                    w = True
+                    d.s_axil_wvalid.value = 0
+                if aw and w and d.s_axil_bvalid.value:
+                    if int(d.s_axil_bresp.value):
+                        raise AssertionError(f"AXI4-Lite write to 0x{address:x}: bresp {int(d.s_axil_bresp.value)}")
+                    return
+
+    async def read_dword(self, address: int) -> int:
+        d = self.dut
+        edge = RisingEdge(d.clk)
+        async with self.lock:
+            await edge
+            d.s_axil_araddr.value = address
+            d.s_axil_arvalid.value = 1
+            ar = False
+            while True:
+                await edge
+                if not ar and d.s_axil_arready.value:
+                    ar = True
+                    d.s_axil_arvalid.value = 0
+                if ar and d.s_axil_rvalid.value:
+                    if int(d.s_axil_rresp.value):
+                        raise AssertionError(f"AXI4-Lite read of 0x{address:x}: rresp {int(d.s_axil_rresp.value)}")
+                    return d.s_axil_rdata.value.to_unsigned()
+
+
 @pyuvm.test()
 class test_bench_dense(BenchTest):
     """One large dense operation, timed: cycles per wall-second of the cocotb/pyuvm path."""
 
     def attach_bus(self):
-        if os.environ.get("BENCH_STREAMS", "normal") != "lean":
+        lean_streams = os.environ.get("BENCH_STREAMS", "normal") == "lean"
+        lean_csr = os.environ.get("BENCH_CSR", "normal") == "lean"
+        if not (lean_streams or lean_csr):
             super().attach_bus()
             return
-        self.csr = CsrAgent(self.dut, self.csr_map)
-        self.source = LeanOperandSource(self.dut)
-        self.sink = LeanResultSink(self.dut)
+        if lean_csr:  # CsrAgent's register access by name on the lean bus, no AxiLiteMaster
+            self.csr = CsrAgent.__new__(CsrAgent)
+            self.csr.map, self.csr.timeout, self.csr.bus = self.csr_map, 200, LeanAxiLite(self.dut)
+        else:
+            self.csr = CsrAgent(self.dut, self.csr_map)
+        self.source = LeanOperandSource(self.dut) if lean_streams else OperandSource(self.dut)
+        self.sink = LeanResultSink(self.dut) if lean_streams else ResultSink(self.dut)
         self.source.set_pause(pause_pattern(self.in_pause, self.rng))
         self.env.agent.driver.attach(self.csr, self.source, self.sink)
 
