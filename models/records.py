@@ -43,6 +43,10 @@ class RecordError(ValueError):
     """A record file or directory that cannot be loaded."""
 
 
+class RecordSpecError(ValueError):
+    """A record spec that does not fit the run (a layer the network lacks, a step past the end)."""
+
+
 @dataclass
 class OperationRecord:
     method: str
@@ -207,8 +211,16 @@ class Recorder:
         self.spec, self.root, self.word_bits, self.loss_scale = spec, Path(root), word_bits, loss_scale
         self.written: list[Path] = []
 
+    def check_layers(self, names: list[str]) -> None:
+        for wanted in self.spec.layers:
+            if wanted != "all" and not any(n == wanted or n.startswith(wanted + ".") for n in names):
+                raise RecordSpecError(f"--record: no layer {wanted!r} in this network; layers are {', '.join(names)}")
+
     def begin(self, method, total_steps: int) -> None:
         self.method = method
+        late = [s for s in self.spec.steps if isinstance(s, int) and s >= total_steps]
+        if late:
+            raise RecordSpecError(f"--record: step(s) {late} past the last step {total_steps - 1} of this run")
         self.steps = {method.first_active_step if s == "first" else total_steps - 1 if s == "last" else s
                       for s in self.spec.steps}
 

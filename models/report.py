@@ -7,6 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
+# How the summary's numbers are measured (written into compare.json so that readers need not guess).
+DEFINITIONS = {
+    "test_accuracy": "fraction of the fixed test split classified correctly after the last epoch",
+    "weight_sparsity": "zero weights / all weights of the GEMM layers, as the core stores them "
+                       "(pruned or zero-coded; biases and BN parameters excluded)",
+    "effectual_mac_fraction": "effectual MACs (both operands non-zero after FP16 flush, output not removed "
+                              "by the method) summed over every FF/BP/WG op of training, divided by the "
+                              "MACs the dense baseline network does for the same training samples",
+    "mac_fraction": "MACs of the ops the method runs (zeros included) / the same dense baseline",
+    "train_seconds": "wall time of the measured training (the machine may be shared)",
+    "cpu_seconds": "CPU time of the whole run incl. pretraining and comparison runs, one BLAS thread",
+}
+
 TABLE_COLUMNS = (
     ("method", "method", "{}"),
     ("test_accuracy", "test acc", "{:.2%}"),

@@ -28,7 +28,7 @@ from models import report  # noqa: E402
 from models.dataset import load_split  # noqa: E402
 from models.methods import METHODS, make_method  # noqa: E402
 from models.network import build_cnn  # noqa: E402
-from models.records import Recorder, RecordSpec  # noqa: E402
+from models.records import Recorder, RecordSpec, RecordSpecError  # noqa: E402
 from models.stats import Stats  # noqa: E402
 from models.training import TrainConfig, fit, weight_sparsity  # noqa: E402
 
@@ -38,7 +38,8 @@ FIXTURE_SEED = 0
 # per method: the layers the committed records hold (a conv and the fc layer(s) of its network)
 FIXTURE_LAYERS = {"dqstp": "conv2,fc", "rowpipe": "conv2,fc1,fc2"}
 FIXTURE_SPEC = "layers={layers};phases=FF,BP,WG;steps=first,last;samples=2"
-SWEEP_SPARSITIES = (0.6, 0.7, 0.8, 0.9, 0.95)
+SWEEP_METHODS = ("structured", "swpu", "unstructured")
+SWEEP_SPARSITIES = (0.9, 0.95, 0.97, 0.98, 0.99)
 
 
 class Run:
@@ -70,6 +71,7 @@ def run_method(name: str, *, epochs: int | None = None, seed: int = 0, out=None,
         if out is None:
             raise ValueError("recording needs an output directory")
         recorder = Recorder(record, Path(out) / "records", loss_scale=config.loss_scale)
+        recorder.check_layers([g.name for g in run.net.gemm_layers])
     t1 = time.perf_counter()
     run.history = fit(run.net, method, run.data, config, run.rng, stats=stats, recorder=recorder,
                       executor=executor, progress=progress, label=f"{name}: ")
@@ -98,6 +100,7 @@ def run_method(name: str, *, epochs: int | None = None, seed: int = 0, out=None,
         "layers": stats.summary(),
         "history": run.history,
         "records": [str(p) for p in recorder.written] if recorder else [],
+        "definitions": report.DEFINITIONS,
     }
     summary.update(method.summary(run))
     if out is not None:
@@ -105,41 +108,82 @@ def run_method(name: str, *, epochs: int | None = None, seed: int = 0, out=None,
     return summary
 
 
-def compare(out: Path, epochs: int | None, seed: int, progress=print, sweep=SWEEP_SPARSITIES, data=None) -> dict:
-    """Every method with its defaults, then structured vs swpu over the ``sweep`` target sparsities."""
-    summaries = []
+MEAN_KEYS = ("test_accuracy", "weight_sparsity", "effectual_mac_fraction", "mac_fraction", "train_seconds",
+             "cpu_seconds")
+
+
+def aggregate(runs: list[dict]) -> dict:
+    """One row for a method run with several seeds: the mean of the headline numbers, the spread of
+    the accuracy, and each seed's method-specific results."""
+    row = {k: v for k, v in runs[0].items() if k not in ("history", "layers", "definitions", "records", "seed")}
+    for key in MEAN_KEYS:
+        row[key] = float(np.mean([r[key] for r in runs]))
+    acc = [r["test_accuracy"] for r in runs]
+    row.update(seeds=[r["seed"] for r in runs], test_accuracy_per_seed=acc,
+               test_accuracy_std=float(np.std(acc)) if len(runs) > 1 else None)
+    name = runs[0]["method"]
+    if name in runs[0]:
+        row[name] = runs[0][name] if len(runs) == 1 else [r[name] for r in runs]
+    return row
+
+
+def sparsity_at_floor(points: list[dict], floor: float) -> dict:
+    """Where the accuracy-vs-sparsity curve first drops below ``floor``, interpolated linearly between
+    the last point at or above it and the next one; ``bounded`` False when no point drops below."""
+    pts = sorted(points, key=lambda p: p["weight_sparsity"])
+    if not pts or pts[0]["test_accuracy"] < floor:
+        return {"weight_sparsity": None, "bounded": True}
+    for lo, hi in zip(pts, pts[1:]):
+        if hi["test_accuracy"] < floor:
+            t = (lo["test_accuracy"] - floor) / (lo["test_accuracy"] - hi["test_accuracy"])
+            return {"weight_sparsity": lo["weight_sparsity"] + t * (hi["weight_sparsity"] - lo["weight_sparsity"]),
+                    "bounded": True}
+    return {"weight_sparsity": pts[-1]["weight_sparsity"], "bounded": False}
+
+
+def compare(out: Path, epochs: int | None = None, seeds=(0,), progress=print, sweep=SWEEP_SPARSITIES,
+            data=None) -> dict:
+    """Every method with its defaults (each seed), then a sweep of target sparsity for the pruning methods
+    of SWEEP_METHODS: the pruning ratio each reaches at the accuracy of dense minus 2 points."""
+    seeds = list(seeds)
+    runs = {}
     for name in METHODS:
-        summaries.append(run_method(name, epochs=epochs, seed=seed, out=out / name, progress=progress, data=data))
-        progress(report.table(summaries[-1:]))
-    result = {"methods": [{k: v for k, v in s.items() if k not in ("history", "layers")} for s in summaries]}
+        runs[name] = [run_method(name, epochs=epochs, seed=seed, progress=progress, data=data,
+                                 out=out / name if len(seeds) == 1 else out / name / f"seed{seed}")
+                      for seed in seeds]
+        progress(report.table([aggregate(runs[name])]))
+    rows = [aggregate(r) for r in runs.values()]
+    result = {"definitions": report.DEFINITIONS, "seeds": seeds, "methods": rows}
     sweep_result = None
     if sweep:
-        dense_acc = next(s["test_accuracy"] for s in summaries if s["method"] == "dense")
-        sweep_result = {"accuracy_floor": dense_acc - 0.02, "points": {}, "max_sparsity_at_floor": {}}
-        for name in ("structured", "swpu"):
+        floor = next(r["test_accuracy"] for r in rows if r["method"] == "dense") - 0.02
+        sweep_result = {"accuracy_floor": floor, "seeds": seeds, "points": {}, "sparsity_at_floor": {}}
+        for name in SWEEP_METHODS:
             points = []
             for target in sweep:
-                s = run_method(name, epochs=epochs, seed=seed, settings=[f"sparsity={target}"], progress=None,
-                               data=data)
-                points.append({"target": target, "weight_sparsity": s["weight_sparsity"],
-                               "test_accuracy": s["test_accuracy"]})
-                progress(f"sweep {name} sparsity {target}: weight sparsity {s['weight_sparsity']:.3f} "
-                         f"test accuracy {s['test_accuracy']:.4f}")
+                group = [run_method(name, epochs=epochs, seed=seed, settings=[f"sparsity={target}"],
+                                    progress=None, data=data) for seed in seeds]
+                points.append({"target": target,
+                               "weight_sparsity": float(np.mean([g["weight_sparsity"] for g in group])),
+                               "test_accuracy": float(np.mean([g["test_accuracy"] for g in group])),
+                               "test_accuracy_per_seed": [g["test_accuracy"] for g in group]})
+                progress(f"sweep {name} sparsity {target}: weight sparsity {points[-1]['weight_sparsity']:.4f} "
+                         f"test accuracy {points[-1]['test_accuracy']:.4f}")
             sweep_result["points"][name] = points
-            ok = [p["weight_sparsity"] for p in points if p["test_accuracy"] >= sweep_result["accuracy_floor"]]
-            sweep_result["max_sparsity_at_floor"][name] = max(ok) if ok else None
+            sweep_result["sparsity_at_floor"][name] = sparsity_at_floor(points, floor)
         result["sweep"] = sweep_result
     out.mkdir(parents=True, exist_ok=True)
-    rows = result["methods"]
     report.write_json(out / "compare.json", result)
     report.write_csv(out / "compare.csv", [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in rows])
-    report.plot_comparison(out / "compare.png", summaries, sweep_result)
+    report.plot_comparison(out / "compare.png", [r[0] for r in runs.values()], sweep_result)
     text = report.table(rows)
+    if sweep_result:
+        text += f"\n\nweight sparsity reached at test accuracy >= {floor:.4f} (dense - 2 points), seeds {seeds}:\n"
+        text += "\n".join(f"  {n}: {v['weight_sparsity']:.4f}" + ("" if v["bounded"] else " (never dropped below)")
+                          if v["weight_sparsity"] is not None else f"  {n}: below the floor at every point"
+                          for n, v in sweep_result["sparsity_at_floor"].items())
     (out / "compare.txt").write_text(text + "\n")
     progress("\n" + text)
-    if sweep_result:
-        progress(f"pruning ratio at accuracy >= {sweep_result['accuracy_floor']:.4f} (dense - 2 points): "
-                 f"{sweep_result['max_sparsity_at_floor']}")
     return result
 
 
@@ -187,6 +231,10 @@ def _seed(text: str) -> int:
     return v
 
 
+def _seed_list(text: str) -> list[int]:
+    return [_seed(t) for t in text.split(",") if t.strip()] or [_seed(text)]
+
+
 def _record_spec(text: str) -> RecordSpec:
     try:
         return RecordSpec.parse(text)
@@ -209,32 +257,39 @@ def parser() -> argparse.ArgumentParser:
                    help='operation records to write, e.g. "layers=conv2,fc;phases=FF,BP,WG;steps=0,last;samples=2"')
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="OPT=VALUE",
                    help="a method option, e.g. --set sparsity=0.8 (repeatable)")
-    p.add_argument("--no-sweep", action="store_true", help="with --compare: skip the structured/swpu sweep")
+    p.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
+                   help="with --compare: average every number over these seeds (default: --seed)")
+    p.add_argument("--no-sweep", action="store_true", help="with --compare: skip the sparsity sweep")
     return p
 
 
 def main(argv=None) -> int:
     p = parser()
     args = p.parse_args(argv)
+    if not args.method and (args.record or args.settings):
+        p.error("--record and --set apply to a single --method run")
+    if args.seeds and not args.compare:
+        p.error("--seeds applies to --compare")
+    if args.make_fixtures and (args.epochs or args.seed or args.no_sweep):
+        p.error("--make-fixtures takes no other options (it uses seed 0 and the default epochs)")
     if args.method:
         try:
             make_method(args.method, args.settings)
         except ValueError as e:
             p.error(str(e))
         out = args.out or Path("build/models") / args.method
-        s = run_method(args.method, epochs=args.epochs, seed=args.seed, out=out, record=args.record,
-                       settings=args.settings)
+        try:
+            s = run_method(args.method, epochs=args.epochs, seed=args.seed, out=out, record=args.record,
+                           settings=args.settings)
+        except RecordSpecError as e:
+            p.error(str(e))
         print(report.table([s]))
         print(f"wrote {out / 'summary.json'}" + (f" and {len(s['records'])} records under {out / 'records'}"
                                                   if s["records"] else ""))
     elif args.compare:
-        if args.record or args.settings:
-            p.error("--record and --set apply to a single --method run")
-        compare(args.out or Path("build/models/compare"), args.epochs, args.seed,
+        compare(args.out or Path("build/models/compare"), args.epochs, args.seeds or [args.seed],
                 sweep=() if args.no_sweep else SWEEP_SPARSITIES)
     else:
-        if args.record or args.settings or args.epochs or args.seed:
-            p.error("--make-fixtures takes no other options (it uses seed 0 and the default epochs)")
         written = make_fixtures(args.out or FIXTURES)
         print(f"wrote {len(written)} records under {args.out or FIXTURES}")
     return 0
