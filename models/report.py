@@ -23,6 +23,7 @@ DEFINITIONS = {
 TABLE_COLUMNS = (
     ("method", "method", "{}"),
     ("test_accuracy", "test acc", "{:.2%}"),
+    ("test_accuracy_std", "acc std", "{:.2%}"),
     ("weight_sparsity", "weight sp.", "{:.2%}"),
     ("effectual_mac_fraction", "effectual MACs", "{:.3f}"),
     ("train_seconds", "train wall (s)", "{:.1f}"),
@@ -95,39 +96,42 @@ def plot_history(path, history: list[dict], title: str) -> None:
 
 
 def plot_comparison(path, summaries: list[dict], sweep: dict | None = None) -> None:
-    """Accuracy and sparsity over training for every method, the final numbers, and the pruning sweep."""
+    """Accuracy and weight sparsity over training for every method, the end-of-training numbers and
+    the sparsity sweep (accuracy against weight sparsity)."""
     plt = _plt()
-    panels = 3 if sweep else 2
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2))
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    (acc, wsp), (bars, swp) = axes
     for s in summaries:
         ep = [h["epoch"] for h in s["history"]]
-        line, = axes[0].plot(ep, [h["test_accuracy"] for h in s["history"]], label=s["method"])
-        axes[0].plot(ep, [h["weight_sparsity"] for h in s["history"]], "--", color=line.get_color())
-    axes[0].set_title("test accuracy (solid), weight sparsity (dashed)")
-    axes[0].set_xlabel("epoch")
-    axes[0].set_ylim(0, 1.02)
-    axes[0].legend(fontsize=7)
+        acc.plot(ep, [h["test_accuracy"] for h in s["history"]], label=s["method"])
+        wsp.plot(ep, [h["weight_sparsity"] for h in s["history"]], label=s["method"])
+    acc.set_title("test accuracy over training")
+    acc.set_ylim(0.9, 1.0)
+    wsp.set_title("weight sparsity over training")
+    wsp.set_ylim(0, 1.0)
+    for ax in (acc, wsp):
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=7)
     names = [s["method"] for s in summaries]
     x = np.arange(len(names))
-    axes[1].bar(x - 0.2, [s["weight_sparsity"] for s in summaries], 0.4, label="weight sparsity")
-    axes[1].bar(x + 0.2, [s["effectual_mac_fraction"] for s in summaries], 0.4, label="effectual MAC fraction")
-    axes[1].set_xticks(x, names, rotation=45, ha="right", fontsize=8)
-    axes[1].set_ylim(0, 1.02)
-    axes[1].legend(fontsize=7)
-    axes[1].set_title("end of training")
+    bars.bar(x - 0.2, [s["weight_sparsity"] for s in summaries], 0.4, label="weight sparsity")
+    bars.bar(x + 0.2, [s["effectual_mac_fraction"] for s in summaries], 0.4, label="effectual MAC fraction")
+    bars.set_xticks(x, names, rotation=45, ha="right", fontsize=8)
+    bars.set_ylim(0, 1.0)
+    bars.legend(fontsize=7)
+    bars.set_title("end of training")
     if sweep:
         for method, points in sweep["points"].items():
-            axes[2].plot([p["weight_sparsity"] for p in points], [p["test_accuracy"] for p in points],
-                         "o-", label=method)
-        axes[2].axhline(sweep["accuracy_floor"], color="gray", ls=":", label="dense - 2 points")
-        axes[2].set_xlabel("weight sparsity")
-        axes[2].set_ylabel("test accuracy")
-        axes[2].set_title("pruning sweep")
-        axes[2].legend(fontsize=7)
-    for ax in axes:
+            swp.plot([p["weight_sparsity"] for p in points], [p["test_accuracy"] for p in points], "o-", label=method)
+        swp.axhline(sweep["accuracy_floor"], color="gray", ls=":", label="dense - 2 points")
+        swp.set_xlabel("weight sparsity")
+        swp.set_ylabel("test accuracy")
+        swp.legend(fontsize=7)
+    swp.set_title("sparsity sweep" if sweep else "sparsity sweep (not run)")
+    for ax in axes.ravel():
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
