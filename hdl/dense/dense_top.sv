@@ -2,7 +2,7 @@
 // FP32 accumulation in ascending k. The yardstick every sparse core's speedup is measured against.
 // Operand words (256-bit beats): A word = Rows rows x (16/Rows) k-steps, B word = Cols cols x (16/Cols)
 // k-steps, lane = kstep * Rows + row (A) or kstep * Cols + col (B). Results: one Cols-wide FP32 row
-// segment per beat, row-major (m, then n-tile); see verif/dense/dense_driver.py for the packing.
+// segment per beat, row-major (m, then n-tile); see verif/dense/dense_codec.py for the packing.
 module dense_top
   import accel_pkg::*;
 #(

@@ -6,6 +6,7 @@ so Python never runs per cycle while the core computes.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -319,7 +320,8 @@ class MetricsCollector(uvm_subscriber):
     def report_phase(self):
         test = test_name(self)
         path = Path(f"metrics_{test}.json")
-        path.write_text(json.dumps({"test": test, "seed": cocotb.RANDOM_SEED, "ops": self.ops}, indent=1))
+        path.write_text(json.dumps({"test": test, "seed": os.environ.get("COCOTB_RANDOM_SEED"),
+                                    "test_seed": cocotb.RANDOM_SEED, "ops": self.ops}, indent=1))
 
 
 class CoverageSubscriber(uvm_subscriber):
@@ -405,7 +407,9 @@ class AccelBaseTest(uvm_test):
 
     async def run_phase(self):
         self.raise_objection()
-        self.logger.info(f"seed {self.seed} (reproduce with SEED={self.seed})")
+        run_seed = os.environ.get("COCOTB_RANDOM_SEED", "?")
+        self.logger.info(f"seed {run_seed}: reproduce with SEED={run_seed} TESTS={test_name(self)} "
+                         f"(cocotb derives this test's seed {self.seed} from it and the test's name)")
         cocotb.start_soon(Clock(self.dut.clk, CLOCK_NS, unit="ns", impl="gpi").start(start_high=False))
         self.dut.rst_n.value = 0
         self.dut.s_axis_tvalid.value = 0
