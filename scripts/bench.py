@@ -166,14 +166,15 @@ def bench_runner(variant: str, runner_cls=None):
     given, another cocotb runner class. Only this process is affected; verif/common/runner.py is
     unchanged."""
     import cocotb_tools.runner as cocotb_runner
-    saved_dir, saved_get = runner.build_dir, cocotb_runner.get_runner
+    saved_dir, saved_get, saved_vlt = runner.build_dir, cocotb_runner.get_runner, runner._verilator_runner
     runner.build_dir = lambda core, opts: BENCH / "sim_build" / variant
     if runner_cls is not None:
         cocotb_runner.get_runner = lambda sim: runner_cls()
+        runner._verilator_runner = lambda vlt: runner_cls()
     try:
         yield
     finally:
-        runner.build_dir, cocotb_runner.get_runner = saved_dir, saved_get
+        runner.build_dir, cocotb_runner.get_runner, runner._verilator_runner = saved_dir, saved_get, saved_vlt
 
 
 # ------------------------------------------------------------------ the operation and its image
