@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,7 @@ class OpItem(uvm_sequence_item):
         self.op = op
 
 
-class CoreCodec:
+class CoreCodec(ABC):
     """What a core's testbench must say about its operations; one subclass per core.
 
     The codec turns operations into CSR writes and stream frames, decodes result frames, and asks
@@ -80,32 +81,40 @@ class CoreCodec:
     """
     num_mult: int = 0
 
+    @abstractmethod
     def csr_writes(self, op: Operation) -> list[tuple[str, int]]:
-        raise NotImplementedError
+        """(register, value) pairs that configure the job, faults of the CSR kind applied."""
 
+    @abstractmethod
     def frames(self, op: Operation) -> list[tuple[int, list[int]]]:
         """(tdest, beats) per operand buffer, in load order."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def decode(self, op: Operation, beats: list[int]) -> np.ndarray:
-        raise NotImplementedError
+        """The result array from the result frame's beats."""
 
+    @abstractmethod
     def expected(self, op: Operation) -> np.ndarray:
-        raise NotImplementedError
+        """The expected result, from models/ only."""
 
+    @abstractmethod
     def result_beats(self, op: Operation) -> int:
-        raise NotImplementedError
+        """Beats of the result frame."""
 
+    @abstractmethod
     def macs(self, op: Operation) -> tuple[int, int]:
         """(dense MACs, effectual MACs) of the operation, from models/."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def dims(self, op: Operation) -> dict[str, int]:
-        raise NotImplementedError
+        """The operation's shape, for reports."""
 
+    @abstractmethod
     def compute_cycles_bound(self, op: Operation) -> int:
         """An upper bound on compute cycles, for the done timeout."""
-        raise NotImplementedError
+        ...
 
     def split(self, op: Operation) -> list[Operation]:
         """Jobs that fit the core's buffers and together make `op` (the driver's tiling)."""
