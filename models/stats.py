@@ -12,11 +12,13 @@ import numpy as np
 
 from models import golden
 
-_FP16_TINY = float(golden.FP16_MIN_NORMAL)
+# the smallest magnitude that rounds to a non-zero FP16 value once subnormals flush (2^-14 - 2^-25 rounds
+# up to 2^-14 under round to nearest even)
+_FP16_NONZERO = float(golden.FP16_MIN_NORMAL) - 2.0**-25
 
 
 def nonzero(x: np.ndarray, kind: str) -> np.ndarray:
-    return np.abs(x) >= _FP16_TINY if kind == "fp" else x != 0
+    return np.abs(x) >= _FP16_NONZERO if kind == "fp" else x != 0
 
 
 def effectual_macs(op, a_nz=None, b_nz=None) -> int:

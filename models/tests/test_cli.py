@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.train import compare, main
+from models.dataset import Split
+from models.train import aggregate, compare, main, run_method, sparsity_at_floor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,19 +71,15 @@ def test_compare_writes_the_table_json_csv_and_plot(tmp_path, small_digits):
     assert "misspeculation_rate" in result["methods"][4]["trainer"]
 
 
-def test_compare_averages_over_seeds(tmp_path, small_digits):
-    from models.dataset import Split
+def test_compare_averages_over_seeds(small_digits):
     tiny = Split(small_digits.x_train[:64], small_digits.y_train[:64], small_digits.x_test, small_digits.y_test)
-    import models.train as train
-    rows = [train.aggregate([train.run_method("dense", epochs=1, seed=s, data=tiny, progress=None) for s in (0, 1)])]
-    row = rows[0]
+    row = aggregate([run_method("dense", epochs=1, seed=s, data=tiny, progress=None) for s in (0, 1)])
     assert row["seeds"] == [0, 1] and len(row["test_accuracy_per_seed"]) == 2
     assert row["test_accuracy"] == pytest.approx(sum(row["test_accuracy_per_seed"]) / 2)
     assert row["test_accuracy_std"] is not None
 
 
 def test_sparsity_at_floor_interpolates_the_crossing():
-    from models.train import sparsity_at_floor
     pts = [{"weight_sparsity": 0.9, "test_accuracy": 0.98}, {"weight_sparsity": 0.95, "test_accuracy": 0.97},
            {"weight_sparsity": 0.99, "test_accuracy": 0.93}]
     assert sparsity_at_floor(pts, 0.96)["weight_sparsity"] == pytest.approx(0.96)
