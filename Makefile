@@ -34,7 +34,7 @@ sim: setup
 	@for s in $(SIM); do $(VPY) scripts/sim.py $(SIM_ARGS) --sim $$s || exit 1; done
 
 test: setup
-	$(VPY) -m pytest -n 2 -q models/tests verif
+	$(VPY) -m pytest -n 2 --dist loadgroup -q models/tests verif
 
 regress: setup
 	$(VPY) -m pytest -m regress -n $(JOBS) -q verif/test_regress.py --seeds $(SEEDS) \

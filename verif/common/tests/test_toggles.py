@@ -17,6 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -31,6 +33,9 @@ for p in (str(ROOT), str(HERE)):
         sys.path.insert(0, p)
 
 from verif.common.toggles import ToggleReport, count_toggles, read_saif  # noqa: E402
+
+# The tests share builds and simulation runs (cached per process): keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group("toggle_builds")
 
 CONFIGS = {  # name: (simulator, build args)
     "icarus-fst": ("icarus", []),
