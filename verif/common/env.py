@@ -269,7 +269,7 @@ class Scoreboard(uvm_subscriber):
                 self.failures.append(f"{op.op_id}: result shape {actual.shape}, expected {expected.shape}")
             else:
                 self.failures.append(f"{op.op_id}: result mismatch\n{describe_mismatch(expected, actual)}")
-        dense, effectual = self.codec.macs(op)
+        _, effectual = self.codec.macs(op)
         c = res.counters
         checks = {
             "MAC_EFFECTUAL": (c["MAC_EFFECTUAL"], effectual),

@@ -174,7 +174,7 @@ class LeanResultSink:
 
     def set_pause(self, pattern):
         if pattern is not None:
-            raise NotImplementedError("the lean result sink has no back-pressure")
+            raise ValueError("the lean result sink (a bench experiment) has no back-pressure; use ResultSink")
 
     async def _run(self):
         dut = self.dut
