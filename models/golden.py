@@ -66,6 +66,47 @@ def gemm_fp16(a, b) -> np.ndarray:
     return acc
 
 
+def gemm_fp16_skip(a, b, a_keep=None, out_keep=None) -> np.ndarray:
+    """gemm_fp16 as a zero-skipping core computes it: only effectual products are accumulated.
+
+    A product is effectual when both operands are non-zero after DAZ and ``a_keep[m, k]`` (the
+    core's weight mask; None keeps all) allows it; each output still accumulates from +0 in
+    ascending k. Outputs where ``out_keep[m, n]`` is False are never computed and read +0.
+    With finite operands this equals gemm_fp16 (adding a zero product never changes a sum that
+    starts at +0); it differs only where Inf x 0 would have made a NaN.
+    """
+    a = flush_fp16(np.asarray(a, dtype=np.float16))
+    b = flush_fp16(np.asarray(b, dtype=np.float16))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"gemm_fp16_skip needs A[MxK] and B[KxN], got {a.shape} and {b.shape}")
+    m, n = a.shape[0], b.shape[1]
+    a_on = a != 0 if a_keep is None else (a != 0) & _mask(a_keep, a.shape, "a_keep")
+    out_on = np.ones((m, n), bool) if out_keep is None else _mask(out_keep, (m, n), "out_keep")
+    acc = np.zeros((m, n), dtype=np.float32)
+    for k in range(a.shape[1]):
+        take = a_on[:, k:k + 1] & (b[k:k + 1, :] != 0) & out_on
+        acc = np.where(take, fp32_add(acc, fp16_mul(a[:, k:k + 1], b[k:k + 1, :])), acc)
+    return acc
+
+
+def effectual_macs_skip(a, b, a_keep=None, out_keep=None) -> int:
+    """The products gemm_fp16_skip accumulates (a zero-skipping core's effectual MACs)."""
+    nz_a = flush_fp16(a) != 0
+    if a_keep is not None:
+        nz_a &= _mask(a_keep, nz_a.shape, "a_keep")
+    counts = nz_a.astype(np.int64) @ (flush_fp16(b) != 0).astype(np.int64)
+    if out_keep is not None:
+        counts = np.where(_mask(out_keep, counts.shape, "out_keep"), counts, 0)
+    return int(counts.sum())
+
+
+def _mask(mask, shape, name: str) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_ or mask.shape != tuple(shape):
+        raise ValueError(f"{name} must be a bool array of shape {tuple(shape)}, got {mask.dtype} {mask.shape}")
+    return mask
+
+
 def effectual_macs(a, b) -> int:
     """MACs of A[MxK] . B[KxN] whose two operands are both non-zero as the cores read them (after DAZ)."""
     nz_a = (flush_fp16(a) != 0).astype(np.int64)

@@ -325,3 +325,35 @@ def test_flush_helpers():
     assert golden.bits(golden.flush_fp16(f16)).tolist() == [0x0000, 0x8000, 0x0400, 0x7C00]
     with pytest.raises(TypeError):
         golden.bits(np.zeros(2, np.float64))
+
+
+# ---- zero-skipping GEMM (SWPU) ---------------------------------------------------------------------
+
+def test_gemm_fp16_skip_equals_dense_on_finite_operands():
+    rng = np.random.default_rng(3)
+    a = (rng.standard_normal((7, 40)) * (rng.random((7, 40)) < 0.3)).astype(np.float16)
+    b = (rng.standard_normal((40, 9)) * (rng.random((40, 9)) < 0.5)).astype(np.float16)
+    b[3] = -0.0                                       # signed zeros are skipped like +0
+    assert np.array_equal(golden.bits(golden.gemm_fp16_skip(a, b)), golden.bits(golden.gemm_fp16(a, b)))
+    assert golden.effectual_macs_skip(a, b) == golden.effectual_macs(a, b)
+
+
+def test_gemm_fp16_skip_masks():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((5, 12)).astype(np.float16)
+    b = rng.standard_normal((12, 6)).astype(np.float16)
+    a_keep = rng.random((5, 12)) < 0.5
+    out_keep = rng.random((5, 6)) < 0.5
+    got = golden.gemm_fp16_skip(a, b, a_keep, out_keep)
+    want = golden.gemm_fp16(np.where(a_keep, a, np.float16(0)), b)
+    assert np.array_equal(golden.bits(got), golden.bits(np.where(out_keep, want, np.float32(0))))
+    assert golden.effectual_macs_skip(a, b, a_keep, out_keep) == int(((a_keep.astype(int) @ np.ones((12, 6), int)) * out_keep).sum())
+    with pytest.raises(ValueError, match="a_keep must be a bool array"):
+        golden.gemm_fp16_skip(a, b, a_keep[:, :3])
+
+
+def test_gemm_fp16_skip_drops_inf_times_zero():
+    a = np.array([[np.inf, 1.0]], np.float16)
+    b = np.array([[0.0], [2.0]], np.float16)
+    assert np.isnan(golden.gemm_fp16(a, b)[0, 0])
+    assert golden.gemm_fp16_skip(a, b)[0, 0] == np.float32(2.0)
