@@ -1,0 +1,676 @@
+// SWPU core: C[MxN] = A[MxK] . B[KxN] for FF, BP and WG of a sub-structured pruned conv/FC layer.
+// A detect pass reads every mask (shape word, line rows) and the schedule before any operand load
+// and checks them; then for each group of Rows rows (in schedule order) and each Cols-wide tile, only
+// the k-steps that some row of the group keeps are fetched (FF, BP), or only tiles with a kept
+// output (WG). Each step's effectual pairs are packed into the Lanes multipliers (swpu_array).
+// Buffers (tdest): 0 A, 1 B, 2 masks, 3 schedule; see verif/swpu/swpu_codec.py for the packing.
+module swpu_top
+  import accel_pkg::*;
+#(
+  parameter int Rows = 8,
+  parameter int Cols = 16,
+  parameter int Lanes = 16,
+  parameter int AWords = 4096,
+  parameter int BWords = 4096,
+  parameter int CWords = 2048,
+  parameter int MaskWords = 512
+) (
+  input  logic                clk,
+  input  logic                rst_n,
+  // AXI4-Lite CSR slave
+  input  logic                s_axil_awvalid,
+  output logic                s_axil_awready,
+  input  logic [11:0]         s_axil_awaddr,
+  input  logic [2:0]          s_axil_awprot,
+  input  logic                s_axil_wvalid,
+  output logic                s_axil_wready,
+  input  logic [31:0]         s_axil_wdata,
+  input  logic [3:0]          s_axil_wstrb,
+  output logic                s_axil_bvalid,
+  input  logic                s_axil_bready,
+  output logic [1:0]          s_axil_bresp,
+  input  logic                s_axil_arvalid,
+  output logic                s_axil_arready,
+  input  logic [11:0]         s_axil_araddr,
+  input  logic [2:0]          s_axil_arprot,
+  output logic                s_axil_rvalid,
+  input  logic                s_axil_rready,
+  output logic [31:0]         s_axil_rdata,
+  output logic [1:0]          s_axil_rresp,
+  // AXI4-Stream operands in
+  input  logic [255:0]        s_axis_tdata,
+  input  logic                s_axis_tvalid,
+  output logic                s_axis_tready,
+  input  logic                s_axis_tlast,
+  input  logic [3:0]          s_axis_tdest,
+  // AXI4-Stream results out: one Cols-wide FP32 row segment per beat, row-major (m, n-tile)
+  output logic [Cols*32-1:0]  m_axis_tdata,
+  output logic                m_axis_tvalid,
+  input  logic                m_axis_tready,
+  output logic                m_axis_tlast,
+  output logic                irq
+);
+  localparam int ValsPerWord = 16;               // FP16 values per 256-bit operand word
+  localparam int KbA = ValsPerWord / Rows;       // k-steps per A word
+  localparam int MaxDim = 256;                   // masked dimension and rows: one 256-bit mask word
+  localparam int SchedPerWord = 16;              // 16-bit schedule entries per word
+  localparam int SchedWords = MaxDim / SchedPerWord;
+  localparam int N = Rows * Cols;
+  localparam int BufA = 0, BufB = 1, BufMask = 2, BufSched = 3;
+  localparam int AAddrW = $clog2(AWords), BAddrW = $clog2(BWords), CAddrW = $clog2(CWords);
+  localparam int MAddrW = $clog2(MaskWords), SAddrW = $clog2(SchedWords);
+  localparam int CountW = $clog2(N + 1);
+  localparam int RowW = $clog2(Rows + 1);
+  localparam int LaneIdxW = Rows > 1 ? $clog2(Rows) : 1;
+  localparam int SelW = KbA > 1 ? $clog2(KbA) : 1;
+
+  initial begin : p_check_params
+    assert (Rows * KbA == ValsPerWord) else $fatal(1, "Rows must divide %0d", ValsPerWord);
+    assert (Lanes <= N) else $fatal(1, "more lanes than accumulators");
+  end
+
+  // ---------------------------------------------------------------- CSR block
+  logic csr_start, csr_soft_reset, csr_irq_clear, csr_perf_clear;
+  logic [15:0] dim_m, dim_n, dim_k;
+  logic [1:0] phase;
+  logic [2:0] line_w;
+  logic scheduled;
+  logic busy, done, error, draining;
+  logic [7:0] err_code;
+  logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
+  logic [31:0] in_stall, out_stall, in_beats, out_beats;
+  logic [31:0] sram_rd [4];
+  logic [31:0] sram_wr [4];
+  logic [7:0] info_code_q;
+  logic [15:0] info_index_q;
+  logic [31:0] steps_skipped_q, pruned_fetch_q, tiles_skipped_q, steps_issued_q;
+
+  swpu_csr u_csr (
+    .clk, .rst_n,
+    .s_axil_awready, .s_axil_awvalid, .s_axil_awaddr(s_axil_awaddr[CSR_ADDR_W-1:0]), .s_axil_awprot,
+    .s_axil_wready, .s_axil_wvalid, .s_axil_wdata, .s_axil_wstrb,
+    .s_axil_bready, .s_axil_bvalid, .s_axil_bresp,
+    .s_axil_arready, .s_axil_arvalid, .s_axil_araddr(s_axil_araddr[CSR_ADDR_W-1:0]), .s_axil_arprot,
+    .s_axil_rready, .s_axil_rvalid, .s_axil_rdata, .s_axil_rresp,
+    .hwif_out_common_ctrl_start(csr_start),
+    .hwif_out_common_ctrl_soft_reset(csr_soft_reset),
+    .hwif_out_common_ctrl_irq_clear(csr_irq_clear),
+    .hwif_out_common_ctrl_perf_clear(csr_perf_clear),
+    .hwif_in_common_status_busy(busy),
+    .hwif_in_common_status_done(done),
+    .hwif_in_common_status_error(error),
+    .hwif_in_common_status_draining(draining),
+    .hwif_in_common_err_code_code(err_code),
+    .hwif_in_common_caps_num_mult(16'(Lanes)),
+    .hwif_in_common_caps_num_bufs(8'd4),
+    .hwif_in_common_cyc_total_count(cyc_total),
+    .hwif_in_common_cyc_load_count(cyc_load),
+    .hwif_in_common_cyc_compute_count(cyc_compute),
+    .hwif_in_common_cyc_drain_count(cyc_drain),
+    .hwif_in_common_mac_slots_count(mac_slots),
+    .hwif_in_common_mac_effectual_count(mac_effectual),
+    .hwif_in_common_mac_skipped_count(mac_skipped),
+    .hwif_in_common_in_stall_count(in_stall),
+    .hwif_in_common_out_stall_count(out_stall),
+    .hwif_in_common_in_beats_count(in_beats),
+    .hwif_in_common_out_beats_count(out_beats),
+    .hwif_in_common_sram_rd_count(sram_rd),
+    .hwif_in_common_sram_wr_count(sram_wr),
+    .hwif_out_dim_m_m(dim_m),
+    .hwif_out_dim_n_n(dim_n),
+    .hwif_out_dim_k_k(dim_k),
+    .hwif_out_phase(phase),
+    .hwif_out_line_w_width(line_w),
+    .hwif_out_order_scheduled(scheduled),
+    .hwif_in_array_rows(8'(Rows)),
+    .hwif_in_array_cols(8'(Cols)),
+    .hwif_in_array_lanes(8'(Lanes)),
+    .hwif_in_buf_a_words_words(32'(AWords)),
+    .hwif_in_buf_b_words_words(32'(BWords)),
+    .hwif_in_buf_c_words_words(32'(CWords)),
+    .hwif_in_buf_mask_words_words(32'(MaskWords)),
+    .hwif_in_err_info_code(info_code_q),
+    .hwif_in_err_info_index(info_index_q),
+    .hwif_in_steps_skipped_count(steps_skipped_q),
+    .hwif_in_pruned_fetch_count(pruned_fetch_q),
+    .hwif_in_tiles_skipped_count(tiles_skipped_q),
+    .hwif_in_steps_issued_count(steps_issued_q)
+  );
+
+  // ---------------------------------------------------------------- configuration check
+  function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
+    return (x + 32'(d) - 1) / 32'(d);
+  endfunction
+
+  // The masked dimension holds kernel positions: k in FF, m in BP, n in WG.
+  wire is_bp = 8'(phase) == PHASE_BP;
+  wire is_wg = 8'(phase) == PHASE_WG;
+  wire [15:0] kpos = is_bp ? dim_m : is_wg ? dim_n : dim_k;
+  wire lw_ok = line_w >= 3'd1 && line_w <= 3'd4 && (kpos % 16'(line_w)) == 0;
+  wire [15:0] lines = lw_ok ? kpos / 16'(line_w) : 16'd0;
+  // Mask rows: FF, WG one per filter (bits over lines); BP one per line (bits over filters).
+  wire [31:0] mask_rows = is_bp ? 32'(lines) : 32'(dim_m);
+  wire [31:0] m_groups = ceil_div(32'(dim_m), Rows);
+  wire [31:0] n_tiles = ceil_div(32'(dim_n), Cols);
+  wire [31:0] a_words = m_groups * ceil_div(32'(dim_k), KbA);
+  wire [31:0] b_words = 32'(dim_k) * n_tiles;
+  wire [31:0] c_words = 32'(dim_m) * n_tiles;
+  wire [31:0] mask_words = 32'd1 + mask_rows;
+  wire [31:0] sched_words = scheduled ? ceil_div(32'(dim_m), SchedPerWord) : 32'd0;
+  wire dims_zero = dim_m == 0 || dim_n == 0 || dim_k == 0;
+  wire dims_big = 32'(dim_m) > MaxDim || 32'(kpos) > MaxDim || (is_bp && 32'(dim_k) > MaxDim)
+                || a_words > AWords || b_words > BWords || c_words > CWords || mask_words > MaskWords;
+  wire cfg_ok = !dims_zero && !dims_big && lw_ok;
+  wire [7:0] cfg_err = dims_zero ? ERR_DIM_ZERO : dims_big ? ERR_DIM_OVERSIZE : SWPU_ERR_LINE_WIDTH;
+
+  // ---------------------------------------------------------------- operand load
+  logic [3:0] buf_we;
+  logic [31:0] buf_waddr;
+  logic [255:0] buf_wdata;
+  logic [3:0] loaded;
+  logic loading, load_err;
+  logic [7:0] load_err_code;
+  logic job_start, error_at_start;
+  logic [31:0] expected_words [4];
+  assign expected_words[BufA] = a_words;
+  assign expected_words[BufB] = b_words;
+  assign expected_words[BufMask] = mask_words;
+  assign expected_words[BufSched] = sched_words;
+
+  axis_loader #(.NumBufs(4), .DataW(256), .DestW(4)) u_loader (
+    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
+    .enable_i(!busy),
+    .cfg_ok_i(cfg_ok), .cfg_err_code_i(cfg_err),
+    .expected_words_i(expected_words),
+    .clear_loaded_i(job_start && !error_at_start),
+    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast, .s_axis_tdest,
+    .we_o(buf_we), .waddr_o(buf_waddr), .wdata_o(buf_wdata),
+    .loaded_o(loaded), .loading_o(loading),
+    .err_o(load_err), .err_code_o(load_err_code)
+  );
+
+  // ---------------------------------------------------------------- buffers
+  // SRAM counters: [0] A, [1] B, [2] C, [3] metadata (masks and schedule).
+  logic a_re, b_re, c_re, c_we, m_re, s_re;
+  logic [AAddrW-1:0] a_raddr;
+  logic [BAddrW-1:0] b_raddr;
+  logic [CAddrW-1:0] c_raddr, c_waddr;
+  logic [MAddrW-1:0] m_raddr;
+  logic [SAddrW-1:0] s_raddr;
+  logic [255:0] a_rdata, b_rdata, m_rdata, s_rdata;
+  logic [Cols*32-1:0] c_rdata, c_wdata;
+  logic [31:0] m_rd, m_wr, s_rd, s_wr;
+  wire perf_clear = csr_perf_clear || csr_soft_reset;
+
+  sram_1r1w #(.Words(AWords), .Width(256)) u_buf_a (
+    .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
+    .we_i(buf_we[BufA]), .waddr_i(buf_waddr[AAddrW-1:0]), .wdata_i(buf_wdata),
+    .re_i(a_re), .raddr_i(a_raddr), .rdata_o(a_rdata),
+    .rd_count_o(sram_rd[0]), .wr_count_o(sram_wr[0]));
+
+  sram_1r1w #(.Words(BWords), .Width(256)) u_buf_b (
+    .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
+    .we_i(buf_we[BufB]), .waddr_i(buf_waddr[BAddrW-1:0]), .wdata_i(buf_wdata),
+    .re_i(b_re), .raddr_i(b_raddr), .rdata_o(b_rdata),
+    .rd_count_o(sram_rd[1]), .wr_count_o(sram_wr[1]));
+
+  sram_1r1w #(.Words(CWords), .Width(Cols*32)) u_buf_c (
+    .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
+    .we_i(c_we), .waddr_i(c_waddr), .wdata_i(c_wdata),
+    .re_i(c_re), .raddr_i(c_raddr), .rdata_o(c_rdata),
+    .rd_count_o(sram_rd[2]), .wr_count_o(sram_wr[2]));
+
+  sram_1r1w #(.Words(MaskWords), .Width(256)) u_buf_mask (
+    .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
+    .we_i(buf_we[BufMask]), .waddr_i(buf_waddr[MAddrW-1:0]), .wdata_i(buf_wdata),
+    .re_i(m_re), .raddr_i(m_raddr), .rdata_o(m_rdata),
+    .rd_count_o(m_rd), .wr_count_o(m_wr));
+
+  sram_1r1w #(.Words(SchedWords), .Width(256)) u_buf_sched (
+    .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
+    .we_i(buf_we[BufSched]), .waddr_i(buf_waddr[SAddrW-1:0]), .wdata_i(buf_wdata),
+    .re_i(s_re), .raddr_i(s_raddr), .rdata_o(s_rdata),
+    .rd_count_o(s_rd), .wr_count_o(s_wr));
+
+  assign sram_rd[3] = m_rd + s_rd;
+  assign sram_wr[3] = m_wr + s_wr;
+
+  // ---------------------------------------------------------------- job control
+  // Detect: read and check the masks and the schedule. Group: read the group's mask rows.
+  // Issue: send the group's k-steps tile by tile. Finish: wait for the array and the writeback.
+  typedef enum logic [2:0] {Idle, Detect, Group, Issue, Finish} state_e;
+  state_e state_q;
+  logic [15:0] m_q, n_q, k_q, kpos_q;
+  logic [2:0] lw_q;
+  logic bp_q, wg_q, sched_q;
+  logic [31:0] n_tiles_q, m_groups_q, k_blocks_q, mask_rows_q;
+  logic job_err, job_done;
+  logic [7:0] job_err_code;
+  logic detect_err;
+  logic [7:0] detect_err_code;
+  logic [15:0] detect_err_index;
+
+  wire start_busy = csr_start && (state_q != Idle || draining);
+  assign job_start = csr_start && !start_busy;
+  wire bad_phase = 8'(phase) > PHASE_WG;
+  wire sched_loaded = !scheduled || loaded[BufSched];
+  assign error_at_start = !cfg_ok || bad_phase || !(loaded[BufA] && loaded[BufB] && loaded[BufMask] && sched_loaded);
+  assign busy = state_q != Idle;
+
+  always_comb begin : p_errors
+    job_err = 1'b0;
+    job_err_code = ERR_NONE;
+    if (start_busy) begin
+      job_err = 1'b1;
+      job_err_code = ERR_BUSY;
+    end else if (job_start && error_at_start) begin
+      job_err = 1'b1;
+      job_err_code = !cfg_ok ? cfg_err : bad_phase ? ERR_BAD_PHASE : ERR_NOT_LOADED;
+    end else if (detect_err) begin
+      job_err = 1'b1;
+      job_err_code = detect_err_code;
+    end
+  end
+
+  // ---------------------------------------------------------------- detect pass
+  // Mask word 0 is the shape mask; words 1.. are line rows. A bit past its row's end is an error,
+  // and so is a schedule entry past M or a repeated one. Reads have one cycle of latency.
+  logic [31:0] det_addr_q;                 // next read
+  logic det_rd_q;                          // a read of word det_addr_q - 1 returns this cycle
+  logic [MaxDim-1:0] shape_q;              // the shape mask, kept for the job
+  logic [MaxDim-1:0] sched_seen_q;
+  logic [7:0] sched_q_row [MaxDim];        // the schedule: row of A for each slot
+  logic [MaxDim-1:0] row_limit_mask, shape_limit_mask;
+  logic [31:0] det_word;
+  wire [31:0] det_sched_words = sched_q ? ceil_div(32'(m_q), SchedPerWord) : 32'd0;
+  wire [31:0] det_reads = mask_rows_q + 1 > det_sched_words ? mask_rows_q + 1 : det_sched_words;
+  wire det_issue = state_q == Detect && det_addr_q < det_reads;
+  wire det_last = state_q == Detect && det_rd_q && det_word == det_reads - 1;
+
+  always_comb begin : p_limits
+    for (int i = 0; i < MaxDim; i++) begin
+      shape_limit_mask[i] = 32'(i) >= 32'(kpos_q);
+      row_limit_mask[i] = 32'(i) >= (bp_q ? 32'(k_q) : 32'(kpos_q / 16'(lw_q)));
+    end
+  end
+
+  logic [MaxDim-1:0] det_seen;
+  logic [15:0] det_entry;
+
+  always_comb begin : p_detect_check
+    det_word = det_addr_q - 1;
+    det_seen = sched_seen_q;
+    det_entry = '0;
+    detect_err = 1'b0;
+    detect_err_code = ERR_NONE;
+    detect_err_index = '0;
+    if (state_q == Detect && det_rd_q) begin
+      if (det_word <= mask_rows_q
+          && (m_rdata & (det_word == 0 ? shape_limit_mask : row_limit_mask)) != '0) begin
+        detect_err = 1'b1;
+        detect_err_code = SWPU_ERR_MASK_RANGE;
+        detect_err_index = det_word[15:0];
+      end
+      for (int e = 0; e < SchedPerWord; e++) begin
+        if (det_word < det_sched_words && det_word * SchedPerWord + 32'(e) < 32'(m_q)) begin
+          det_entry = s_rdata[e*16 +: 16];
+          if (!detect_err && (det_entry >= m_q || det_seen[det_entry[7:0]])) begin
+            detect_err = 1'b1;
+            detect_err_code = SWPU_ERR_SCHED_RANGE;
+            detect_err_index = 16'(det_word * SchedPerWord + 32'(e));
+          end
+          det_seen[det_entry[7:0]] = 1'b1;
+        end
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- group: the rows and their masks
+  logic [31:0] grp_q;                      // group of Rows schedule slots
+  logic [RowW-1:0] gl_q;                   // group load: next lane to read
+  // Flat vectors, lane g at [g*W +: W]: Icarus 11 cannot bit-select a variably indexed element
+  // of a 2-D packed array.
+  logic [Rows*MaxDim-1:0] line_q;         // each lane's mask row
+  logic [Rows*8-1:0] lane_row;            // row of A (and C) each lane computes
+  logic [Rows-1:0] lane_valid;
+  logic [RowW-1:0] lane_count;
+  logic [31:0] slot;
+  logic [Rows*MaxDim-1:0] row_mask;       // FF, BP: k-steps each lane keeps; WG: outputs it keeps
+  logic [MaxDim-1:0] step_union;           // FF, BP: k-steps some lane keeps
+
+  always_comb begin : p_lanes
+    lane_count = '0;
+    for (int g = 0; g < Rows; g++) begin
+      slot = grp_q * Rows + 32'(g);
+      lane_valid[g] = slot < 32'(m_q);
+      lane_row[g*8 +: 8] = !lane_valid[g] ? 8'd0 : sched_q ? sched_q_row[slot[7:0]] : slot[7:0];
+      lane_count = lane_count + RowW'(lane_valid[g]);
+    end
+  end
+
+  // A line covers lw_q kernel positions: position p of a filter's row is in line p / lw_q.
+  function automatic logic line_bit(input logic [MaxDim-1:0] line, input int p, input logic [2:0] lw);
+    case (lw)
+      3'd1: return line[p];
+      3'd2: return line[p / 2];
+      3'd3: return line[p / 3];
+      default: return line[p / 4];
+    endcase
+  endfunction
+
+  always_comb begin : p_row_masks
+    step_union = '0;
+    for (int g = 0; g < Rows; g++) begin
+      for (int p = 0; p < MaxDim; p++) begin
+        if (bp_q) row_mask[g*MaxDim + p] = lane_valid[g] && line_q[g*MaxDim + p] && shape_q[lane_row[g*8 +: 8]]
+                                           && 32'(p) < 32'(k_q);
+        else row_mask[g*MaxDim + p] = lane_valid[g] && line_bit(line_q[g*MaxDim +: MaxDim], p, lw_q)
+                                      && shape_q[p] && 32'(p) < 32'(kpos_q);
+      end
+      step_union = step_union | row_mask[g*MaxDim +: MaxDim];
+    end
+  end
+
+  wire [LaneIdxW-1:0] gl_lane = gl_q[LaneIdxW-1:0];   // gl_q == Rows only in the last cycle
+  wire [7:0] gl_row = lane_row[32'(gl_lane)*8 +: 8];
+  wire [31:0] grp_mask_addr = 32'd1 + (bp_q ? 32'(gl_row) / 32'(lw_q) : 32'(gl_row));
+  wire grp_read = state_q == Group && 32'(gl_q) < Rows && lane_valid[gl_lane];
+
+  assign m_re = det_issue ? det_addr_q <= mask_rows_q : grp_read;
+  assign m_raddr = MAddrW'(det_issue ? det_addr_q : grp_mask_addr);
+  assign s_re = det_issue && det_addr_q < det_sched_words;
+  assign s_raddr = SAddrW'(det_addr_q);
+
+  // ---------------------------------------------------------------- issue: one k-step per cycle
+  logic [31:0] nt_q;                       // tile of Cols columns
+  logic [15:0] k_from_q;                   // FF, BP: search kept steps from here; WG: next step
+  logic advance;                           // the array takes the next item this cycle
+  logic [MaxDim-1:0] search;
+  logic [15:0] k_next;
+  logic k_found, k_last;
+  logic [N-1:0] tile_out;                  // WG: outputs of the tile that are kept
+  logic [Cols-1:0] tile_cols;
+
+  always_comb begin : p_search
+    for (int p = 0; p < MaxDim; p++) search[p] = step_union[p] && 32'(p) >= 32'(k_from_q);
+    k_found = search != '0;
+    k_next = '0;
+    for (int p = MaxDim - 1; p >= 0; p--) if (search[p]) k_next = 16'(p);
+    k_last = 1'b1;
+    for (int p = 0; p < MaxDim; p++) if (search[p] && 16'(p) > k_next) k_last = 1'b0;
+  end
+
+  always_comb begin : p_tile
+    for (int j = 0; j < Cols; j++) tile_cols[j] = nt_q * Cols + 32'(j) < 32'(n_q);
+    for (int g = 0; g < Rows; g++) begin
+      for (int j = 0; j < Cols; j++) begin
+        tile_out[g*Cols+j] = !wg_q || (tile_cols[j] && row_mask[g*MaxDim + (nt_q * Cols + 32'(j)) % MaxDim]);
+      end
+    end
+  end
+
+  // An item is a k-step, or an empty-tile marker when nothing of the tile is kept.
+  wire issuing = state_q == Issue;
+  wire tile_empty = wg_q ? tile_out == '0 : !k_found && k_from_q == 0;
+  wire [15:0] item_k = wg_q ? k_from_q : k_next;
+  wire item_last = tile_empty || (wg_q ? k_from_q == k_q - 1 : k_last);
+  wire issue = issuing && advance;
+  wire issue_step = issue && !tile_empty;
+  wire last_tile = nt_q == n_tiles_q - 1;
+  wire last_group = grp_q == m_groups_q - 1;
+
+  // Independent check of detect-before-load: is any line behind this fetch kept?
+  logic fetch_kept;
+  always_comb begin : p_fetch_check
+    fetch_kept = 1'b0;
+    for (int g = 0; g < Rows; g++) begin
+      if (wg_q) fetch_kept = fetch_kept || (tile_out != '0);
+      else if (bp_q) fetch_kept = fetch_kept || (lane_valid[g] && line_q[g*MaxDim + 32'(item_k[7:0])] && shape_q[lane_row[g*8 +: 8]]);
+      else fetch_kept = fetch_kept || (lane_valid[g] && line_q[g*MaxDim + (32'(item_k) / 32'(lw_q)) % MaxDim]
+                                       && shape_q[item_k[7:0]]);
+    end
+  end
+
+  logic [31:0] a_last_q;
+  logic a_last_valid_q;
+  wire [31:0] a_addr = grp_q * k_blocks_q + 32'(item_k) / KbA;
+  assign a_re = issue_step && (!a_last_valid_q || a_addr != a_last_q);
+  assign a_raddr = AAddrW'(a_addr);
+  assign b_re = issue_step;
+  assign b_raddr = BAddrW'(32'(item_k) * n_tiles_q + nt_q);
+
+  // ---------------------------------------------------------------- the array
+  logic s1_valid_q, s1_step_q, s1_last_q;
+  logic [SelW-1:0] s1_sel_q;
+  logic [Rows-1:0] s1_row_on_q;
+  logic [Cols-1:0] s1_cols_q;
+  logic [N-1:0] s1_out_q;
+  logic [31:0] s1_nt_q;
+  logic [Rows*8-1:0] s1_rows_q;
+  logic [RowW-1:0] s1_count_q;
+  logic [Rows*16-1:0] a_vec;
+  logic [Cols*16-1:0] b_vec;
+  logic [N*32-1:0] acc_next;
+  logic [CountW-1:0] effectual, skipped;
+  logic step_done;
+  logic [RowW-1:0] wb_left_q;
+
+  always_comb begin : p_operands
+    a_vec = a_rdata[32'(s1_sel_q) * Rows * 16 +: Rows * 16];
+    b_vec = b_rdata[Cols*16-1:0];
+  end
+
+  wire s1_go = s1_valid_q && !(s1_last_q && wb_left_q != 0);
+  wire s1_done = s1_go && (!s1_step_q || step_done);
+  assign advance = !s1_valid_q || s1_done;
+
+  swpu_array #(.Rows(Rows), .Cols(Cols), .Lanes(Lanes)) u_array (
+    .clk_i(clk), .rst_ni(rst_n), .flush_i(csr_soft_reset || job_start),
+    .en_i(s1_go && s1_step_q), .clear_i(s1_last_q),
+    .a_i(a_vec), .b_i(b_vec), .row_on_i(s1_row_on_q), .col_on_i(s1_cols_q), .out_on_i(s1_out_q),
+    .step_done_o(step_done), .acc_next_o(acc_next), .effectual_o(effectual), .skipped_o(skipped));
+
+  // ---------------------------------------------------------------- writeback
+  // A finished tile is copied out and written one row per cycle, each row to its place in C
+  // (the schedule's row), while the next tile computes.
+  logic [N*32-1:0] wb_data_q;
+  logic [Rows*8-1:0] wb_rows_q;
+  logic [Cols-1:0] wb_cols_q;
+  logic [31:0] wb_nt_q;
+  logic [RowW-1:0] wb_row_q;
+
+  assign c_we = wb_left_q != 0;
+  wire [7:0] wb_c_row = wb_rows_q[(32'(wb_row_q) % Rows) * 8 +: 8];
+  assign c_waddr = CAddrW'(32'(wb_c_row) * n_tiles_q + wb_nt_q);
+  always_comb begin : p_wb_row
+    for (int j = 0; j < Cols; j++) begin
+      c_wdata[j*32 +: 32] = wb_cols_q[j] ? wb_data_q[((32'(wb_row_q) * Cols + 32'(j)) % N) * 32 +: 32] : 32'd0;
+    end
+  end
+
+  // ---------------------------------------------------------------- sequencing
+  assign job_done = state_q == Finish && !s1_valid_q && wb_left_q == 0;
+  wire stop = detect_err || job_done;
+
+  always_ff @(posedge clk) begin : p_seq
+    if (!rst_n || csr_soft_reset) begin
+      state_q <= Idle;
+      s1_valid_q <= 1'b0;
+      wb_left_q <= '0;
+      det_rd_q <= 1'b0;
+      a_last_valid_q <= 1'b0;
+      m_q <= '0;
+      n_q <= '0;
+      k_q <= '0;
+      kpos_q <= '0;
+      lw_q <= 3'd1;
+      bp_q <= 1'b0;
+      wg_q <= 1'b0;
+      sched_q <= 1'b0;
+      n_tiles_q <= '0;
+      m_groups_q <= '0;
+      k_blocks_q <= '0;
+      mask_rows_q <= '0;
+      grp_q <= '0;
+      gl_q <= '0;
+      nt_q <= '0;
+      k_from_q <= '0;
+    end else begin
+      if (job_start && !error_at_start) begin
+        state_q <= Detect;
+        m_q <= dim_m;
+        n_q <= dim_n;
+        k_q <= dim_k;
+        kpos_q <= kpos;
+        lw_q <= line_w;
+        bp_q <= is_bp;
+        wg_q <= is_wg;
+        sched_q <= scheduled;
+        n_tiles_q <= n_tiles;
+        m_groups_q <= m_groups;
+        k_blocks_q <= ceil_div(32'(dim_k), KbA);
+        mask_rows_q <= mask_rows;
+        det_addr_q <= '0;
+        det_rd_q <= 1'b0;
+        sched_seen_q <= '0;
+        a_last_valid_q <= 1'b0;
+      end else if (stop) begin
+        state_q <= Idle;
+      end
+      // detect pass
+      if (state_q == Detect && !detect_err) begin
+        det_rd_q <= det_issue;
+        if (det_issue) det_addr_q <= det_addr_q + 1;
+        if (det_rd_q) begin
+          if (det_word == 0) shape_q <= m_rdata;
+          sched_seen_q <= det_seen;
+          if (det_word < det_sched_words) begin
+            for (int e = 0; e < SchedPerWord; e++) begin
+              sched_q_row[(det_word * SchedPerWord + 32'(e)) % MaxDim] <= s_rdata[e*16 +: 8];
+            end
+          end
+        end
+        if (det_last) begin
+          state_q <= Group;
+          grp_q <= '0;
+          gl_q <= '0;
+        end
+      end
+      // group load: lane gl_q's mask row is read now and arrives next cycle
+      if (state_q == Group) begin
+        gl_q <= gl_q + 1;
+        if (gl_q != 0) line_q[32'(gl_q - 1) * MaxDim +: MaxDim] <= lane_valid[gl_q - 1] ? m_rdata : '0;
+        if (32'(gl_q) == Rows) begin
+          state_q <= Issue;
+          nt_q <= '0;
+          k_from_q <= '0;
+        end
+      end
+      // issue
+      if (issue) begin
+        if (a_re) begin
+          a_last_q <= a_addr;
+          a_last_valid_q <= 1'b1;
+        end
+        if (item_last) begin
+          k_from_q <= '0;
+          nt_q <= last_tile ? '0 : nt_q + 1;
+          if (last_tile) begin
+            if (last_group) state_q <= Finish;
+            else begin
+              state_q <= Group;
+              grp_q <= grp_q + 1;
+              gl_q <= '0;
+            end
+          end
+        end else begin
+          k_from_q <= item_k + 1;
+        end
+      end
+      if (advance) begin
+        s1_valid_q <= issue;
+        s1_step_q <= issue_step;
+        s1_last_q <= item_last;
+        s1_sel_q <= SelW'(32'(item_k) % KbA);
+        for (int g = 0; g < Rows; g++) s1_row_on_q[g] <= wg_q ? lane_valid[g] : row_mask[g*MaxDim + 32'(item_k[7:0])];
+        s1_cols_q <= tile_cols;
+        s1_out_q <= tile_out;
+        s1_nt_q <= nt_q;
+        s1_rows_q <= lane_row;
+        s1_count_q <= lane_count;
+      end
+      // writeback
+      if (s1_done && s1_last_q) begin
+        wb_data_q <= acc_next;
+        wb_rows_q <= s1_rows_q;
+        wb_cols_q <= s1_cols_q;
+        wb_nt_q <= s1_nt_q;
+        wb_left_q <= s1_count_q;
+        wb_row_q <= '0;
+      end else if (wb_left_q != 0) begin
+        wb_left_q <= wb_left_q - 1;
+        wb_row_q <= wb_row_q + 1;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- core counters
+  always_ff @(posedge clk) begin : p_core_counters
+    if (!rst_n || perf_clear) begin
+      steps_skipped_q <= '0;
+      pruned_fetch_q <= '0;
+      tiles_skipped_q <= '0;
+      steps_issued_q <= '0;
+      info_code_q <= '0;
+      info_index_q <= '0;
+    end else begin
+      if (issue && k_from_q == 0) begin
+        if (wg_q) steps_skipped_q <= steps_skipped_q + (tile_empty ? 32'(k_q) : 32'd0);
+        else steps_skipped_q <= steps_skipped_q + 32'(k_q) - 32'($countones(step_union));
+      end
+      if (issue && tile_empty) tiles_skipped_q <= tiles_skipped_q + 1;
+      if (issue_step) steps_issued_q <= steps_issued_q + 1;
+      if (b_re && !fetch_kept) pruned_fetch_q <= pruned_fetch_q + 1;
+      if (detect_err) begin
+        info_code_q <= detect_err_code;
+        info_index_q <= detect_err_index;
+      end else if (job_err && job_err_code >= 8'd16) begin
+        info_code_q <= job_err_code;
+        info_index_q <= '0;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- results out
+  buf_drain #(.DataW(Cols*32), .AddrW(CAddrW)) u_drain (
+    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
+    .start_i(job_done), .words_i(32'(m_q) * n_tiles_q), .draining_o(draining),
+    .re_o(c_re), .raddr_o(c_raddr), .rdata_i(c_rdata),
+    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
+  );
+
+  // ---------------------------------------------------------------- status and counters
+  accel_ctrl #(.NumMult(Lanes), .IncW(CountW)) u_ctrl (
+    .clk_i(clk), .rst_ni(rst_n),
+    .start_i(job_start), .soft_reset_i(csr_soft_reset), .irq_clear_i(csr_irq_clear),
+    .perf_clear_i(csr_perf_clear),
+    .job_done_i(job_done), .job_err_i(job_err), .job_err_code_i(job_err_code),
+    .load_err_i(load_err), .load_err_code_i(load_err_code),
+    .busy_i(busy), .loading_i(loading), .draining_i(draining),
+    .mac_effectual_inc_i(effectual), .mac_skipped_inc_i(skipped),
+    .in_valid_i(s_axis_tvalid), .in_ready_i(s_axis_tready),
+    .out_valid_i(m_axis_tvalid), .out_ready_i(m_axis_tready),
+    .done_o(done), .error_o(error), .err_code_o(err_code), .irq_o(irq),
+    .cyc_total_o(cyc_total), .cyc_load_o(cyc_load), .cyc_compute_o(cyc_compute),
+    .cyc_drain_o(cyc_drain), .mac_slots_o(mac_slots), .mac_effectual_o(mac_effectual),
+    .mac_skipped_o(mac_skipped), .in_stall_o(in_stall), .out_stall_o(out_stall),
+    .in_beats_o(in_beats), .out_beats_o(out_beats)
+  );
+
+`ifdef VERILATOR
+  // Detect-before-load: a fetch never reads a line that every lane of the group has pruned.
+  always_ff @(posedge clk) begin : p_check_fetch
+    if (rst_n && b_re) assert (fetch_kept) else $error("swpu: fetched k-step %0d of a pruned line", item_k);
+  end
+`endif
+endmodule
