@@ -634,8 +634,8 @@ module swpu_top
       if (detect_err) begin
         info_code_q <= detect_err_code;
         info_index_q <= detect_err_index;
-      end else if (job_err && job_err_code >= 8'd16) begin
-        info_code_q <= job_err_code;
+      end else if ((job_err && job_err_code >= 8'd16) || (load_err && load_err_code >= 8'd16)) begin
+        info_code_q <= job_err ? job_err_code : load_err_code;
         info_index_q <= '0;
       end
     end

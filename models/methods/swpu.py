@@ -162,3 +162,17 @@ class Swpu(PruningMethod):
 def _dims(meta: dict) -> tuple:
     w = meta["w_shape"]
     return tuple(w) if len(w) == 4 else (w[0],) + tuple(meta["group_view"])
+
+
+def group_unions(masks: np.ndarray, order: np.ndarray, lanes: int) -> np.ndarray:
+    """Positions kept by some row of each group of ``lanes`` rows taken in ``order`` (masks [R, D]).
+
+    This is what the SWPU core's detect-before-load fetches per group and tile: a position no row of
+    the group keeps is never read (its count is the core's STEPS_SKIPPED per tile).
+    """
+    masks = np.asarray(masks, dtype=bool)
+    order = np.asarray(order)
+    if sorted(order.tolist()) != list(range(len(masks))):
+        raise ValueError(f"order must be a permutation of 0..{len(masks) - 1}")
+    return np.array([int(masks[order[g:g + lanes]].any(axis=0).sum()) for g in range(0, len(masks), lanes)],
+                    dtype=np.int64)

@@ -63,6 +63,15 @@ class CsrMap:
     def enum(self, enum_name: str) -> dict[str, int]:
         return self.enums[enum_name]
 
+    def decode_error(self, value: int) -> str:
+        """An ERR_CODE value's name: a common code (accel_err_e) or one of the core's (<core>_err_e)."""
+        names = ["accel_err_e"] + sorted(e for e in self.enums if e.endswith("_err_e") and e != "accel_err_e")
+        for enum_name in names:
+            for member, v in self.enums[enum_name].items():
+                if v == value:
+                    return member
+        return f"<unknown error code {value}>"
+
     def decode(self, enum_name: str, value: int) -> str:
         for member, v in self.enums[enum_name].items():
             if v == value:

@@ -52,8 +52,8 @@ class Operation:
     def __post_init__(self):
         if self.phase not in ("FF", "BP", "WG"):
             raise ValueError(f"operation {self.op_id}: phase must be FF, BP or WG, not {self.phase!r}")
-        if self.fault is not None and self.fault not in FAULT_ERRORS:
-            raise ValueError(f"operation {self.op_id}: unknown fault {self.fault!r}; known: {sorted(FAULT_ERRORS)}")
+        if self.fault is not None and not isinstance(self.fault, str):
+            raise ValueError(f"operation {self.op_id}: a fault is named by a string, not {self.fault!r}")
 
 
 @dataclass
@@ -80,6 +80,15 @@ class CoreCodec(ABC):
     models/ for expected values: it never computes an expected value itself.
     """
     num_mult: int = 0
+    core_faults: dict[str, str] = {}      # the core's own faults -> ERR_CODE names of its map
+    core_counters: tuple[str, ...] = ()   # core-specific counter registers read after every job
+
+    def fault_errors(self) -> dict[str, str]:
+        return {**FAULT_ERRORS, **self.core_faults}
+
+    def check(self, op: Operation, res: "OpResult") -> list[str]:
+        """Core-specific checks of a finished job (counters, error details); messages of failures."""
+        return []
 
     @abstractmethod
     def csr_writes(self, op: Operation) -> list[tuple[str, int]]:
@@ -175,6 +184,8 @@ class OpDriver(uvm_driver):
 
     async def execute_job(self, op: Operation) -> OpResult:
         codec, csr = self.codec, self.csr
+        if op.fault is not None and op.fault not in codec.fault_errors():
+            raise ValueError(f"{op.op_id}: unknown fault {op.fault!r}; known: {sorted(codec.fault_errors())}")
         assert not self.sink.pending(), f"{op.op_id}: a result frame arrived that no operation asked for"
         times = {"load": get_sim_time("ns")}
         await csr.write("CTRL", perf_clear=1, irq_clear=1)
@@ -209,13 +220,13 @@ class OpDriver(uvm_driver):
                 status = await csr.read_fields("STATUS")
         times["done"] = get_sim_time("ns")
         code = await csr.read_fields("ERR_CODE")
-        err_code = csr.map.decode("accel_err_e", code["code"])
+        err_code = csr.map.decode_error(code["code"])
         result, beats = None, []
         if status["done"]:
             beats = await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 1000)
             result = codec.decode(op, beats)
         times["end"] = get_sim_time("ns")
-        counters = {name: await csr.read(name) for name in COUNTERS}
+        counters = {name: await csr.read(name) for name in COUNTERS + tuple(codec.core_counters)}
         for i in range(NUM_BUF_COUNTERS):
             counters[f"SRAM_RD[{i}]"] = await csr.read(f"SRAM_RD[{i}]")
             counters[f"SRAM_WR[{i}]"] = await csr.read(f"SRAM_WR[{i}]")
@@ -250,7 +261,8 @@ class Scoreboard(uvm_subscriber):
     def write(self, res: OpResult):
         op = res.op
         self.checked += 1
-        want_error = FAULT_ERRORS.get(op.fault) if op.fault else "NONE"
+        want_error = self.codec.fault_errors().get(op.fault) if op.fault else "NONE"
+        self.failures += self.codec.check(op, res)
         if res.err_code != want_error:
             self.failures.append(f"{op.op_id}: ERR_CODE {res.err_code}, expected {want_error}")
         if op.fault not in (None, "busy"):
@@ -323,7 +335,8 @@ class MetricsCollector(uvm_subscriber):
             "in_stall": c["IN_STALL"], "out_stall": c["OUT_STALL"],
             "window_ns": [res.times_ns["load"], res.times_ns["end"]],
             "compute_window_ns": [res.times_ns.get("start", res.times_ns["load"]), res.times_ns["done"]],
-            **{k: v for k, v in res.op.meta.items() if k in ("source", "sparsity_a", "sparsity_b")},
+            "core_counters": {name: c[name] for name in self.codec.core_counters},
+            **{k: v for k, v in res.op.meta.items() if k in ("source", "sparsity_a", "sparsity_b", "order")},
         })
 
     def report_phase(self):

@@ -1,0 +1,143 @@
+"""pyuvm tests of the SWPU core. Each prints its seed; SEED=<n> reproduces it.
+
+Run through `make sim DESIGN=swpu` (all tests) or `make sim DESIGN=swpu TESTS=<name>`.
+"""
+from __future__ import annotations
+
+import cocotb
+import pyuvm
+from cocotb.triggers import ClockCycles
+
+from verif.common.agents import pause_pattern
+from verif.common.cores import load_core
+from verif.common.csr_map import load_csr_map
+from verif.common.env import FAULT_ERRORS, AccelBaseTest
+from verif.swpu import swpu_coverage
+from verif.swpu.swpu_codec import SwpuCodec
+from verif.swpu.swpu_stimulus import random_layer_ops, record_ops
+
+CORE = load_core("swpu")
+# Icarus runs this core at about 100 cycles/s (the compaction and scatter networks re-evaluate on
+# every lane event), so on Icarus the records test keeps to the records below this size (fc).
+ICARUS_MAX_RECORD_MACS = 20_000
+
+
+class SwpuCodecFromManifest(SwpuCodec):
+    def __init__(self, csr_map):
+        p = CORE.parameters
+        super().__init__(csr_map, p["Rows"], p["Cols"], p["Lanes"], p["AWords"], p["BWords"], p["CWords"],
+                         p["MaskWords"])
+
+
+class SwpuTest(AccelBaseTest):
+    codec_class = SwpuCodecFromManifest
+    csr_map = load_csr_map(CORE.rdl)
+    coverage_sample = staticmethod(swpu_coverage.sample)
+
+    def tag(self, ops):
+        for op in ops:
+            op.meta.setdefault("in_pause", self.in_pause)
+            op.meta.setdefault("out_pause", self.out_pause)
+        return ops
+
+
+@pyuvm.test()
+class test_random_masks(SwpuTest):
+    """FF, BP and WG with random line masks from 0 to 95% line sparsity, with and without shape
+    pruning, in clustered and natural order."""
+
+    def operations(self):
+        ops = []
+        for i, (line, shape) in enumerate(((0.0, 0.0), (0.2, 0.1), (0.45, 0.0), (0.7, 0.2), (0.85, 0.1), (0.95, 0.0))):
+            order = "natural" if i % 2 else "clustered"
+            ops += random_layer_ops(self.rng, f"masks/{int(line*100)}-{int(shape*100)}", 11, 3, 3, 21,
+                                    line, shape, order=order)
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_mask_edges(SwpuTest):
+    """Everything pruned, nothing pruned, shape-only and line-only pruning, line widths 1 to 4,
+    ragged group and tile edges, both orders."""
+
+    def operations(self):
+        ops = []
+        ops += random_layer_ops(self.rng, "edge/all_pruned", 9, 2, 3, 17, 1.0, 0.0)
+        ops += random_layer_ops(self.rng, "edge/nothing_pruned", 9, 2, 3, 17, 0.0, 0.0, order="natural")
+        ops += random_layer_ops(self.rng, "edge/shape_only", 10, 3, 3, 18, 0.0, 0.5)
+        ops += random_layer_ops(self.rng, "edge/all_shapes_pruned", 5, 2, 3, 9, 0.0, 1.0, phases=("FF", "WG"))
+        for kw in (1, 2, 4):
+            ops += random_layer_ops(self.rng, f"edge/line_w{kw}", 13, 3, 2, 33, 0.6, 0.2, kw=kw)
+        ops += random_layer_ops(self.rng, "edge/one_row", 1, 1, 1, 1, 0.0, 0.0, kw=1)
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_training_records(SwpuTest):
+    """FF, BP and WG of conv2 and fc recorded from real `swpu` training at step 0 and at the last
+    step, in clustered and natural order (RECORDS=<dir> overrides the records folder; Icarus: fc only)."""
+
+    def operations(self):
+        icarus = cocotb.SIM_NAME.lower().startswith("icarus")
+        return self.tag(record_ops(max_macs=ICARUS_MAX_RECORD_MACS if icarus else None))
+
+
+@pyuvm.test()
+class test_stream_pressure(SwpuTest):
+    """Idle cycles on the operand stream and back-pressure on the result stream, crossed."""
+
+    async def body(self):
+        for in_kind in ("none", "random", "bursty"):
+            for out_kind in ("none", "random", "bursty"):
+                self.in_pause, self.out_pause = in_kind, out_kind
+                self.source.set_pause(pause_pattern(in_kind, self.rng))
+                self.sink.set_pause(pause_pattern(out_kind, self.rng))
+                ops = random_layer_ops(self.rng, f"pressure/{in_kind}-{out_kind}", 9, 2, 3, 19, 0.5, 0.1,
+                                       phases=("FF",))
+                await self.run_ops(self.tag(ops))
+        self.source.set_pause(None)
+        self.sink.set_pause(None)
+
+
+@pyuvm.test()
+class test_bad_configurations(SwpuTest):
+    """Every common fault and every SWPU fault (line width, mask bit past a row's end, schedule entry
+    out of range or repeated) ends in STATUS.error with its ERR_CODE; the next job completes."""
+
+    def operations(self):
+        ops = []
+        for fault in list(FAULT_ERRORS) + list(SwpuCodec.core_faults):
+            bad = random_layer_ops(self.rng, f"fault/{fault}", 10, 2, 3, 12, 0.4, 0.1, phases=("FF",))[0]
+            bad.fault = fault
+            good = random_layer_ops(self.rng, f"after/{fault}", 7, 2, 3, 10, 0.4, 0.1, phases=("BP",))[0]
+            ops += [bad, good]
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_soft_reset_mid_operation(SwpuTest):
+    """A soft reset while a job computes; the next job completes and is correct."""
+
+    async def body(self):
+        op = random_layer_ops(self.rng, "interrupted", 24, 4, 3, 64, 0.3, 0.0, phases=("WG",))[0]
+        job = cocotb.start_soon(self.env.agent.driver.execute(op))
+        for _ in range(2000):
+            if (await self.csr.read_fields("STATUS"))["busy"]:
+                break
+        else:
+            raise AssertionError("the interrupted job never started computing")
+        await ClockCycles(self.dut.clk, 30)
+        job.cancel()
+        await self.csr.write("CTRL", soft_reset=1)
+        status = await self.csr.read_fields("STATUS")
+        assert not status["busy"] and not status["done"] and not status["draining"], f"after reset: {status}"
+        await self.run_ops(self.tag(random_layer_ops(self.rng, "after_soft_reset", 9, 2, 3, 19, 0.5, 0.1)))
+
+
+@pyuvm.test(expect_fail=True)
+class test_scoreboard_catches_corruption(SwpuTest):
+    """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""
+    corrupt_result = True
+
+    def operations(self):
+        return self.tag(random_layer_ops(self.rng, "corrupted", 5, 2, 3, 6, 0.3, 0.0, phases=("FF",)))
