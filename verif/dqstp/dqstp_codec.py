@@ -1,0 +1,307 @@
+"""The DQ-STP core's side of the testbench: CSR values, FCSR/code/activation packing, result
+unpacking, and the bridge from training records. Expected values and MAC counts come from
+models/golden.py only; the FCSR layout is models/formats.py:FCSR.
+
+Operands of an Operation (hdl/dqstp/dqstp_top.sv):
+  s      int8  [N x K]  the sparse map, sent as FCSR (256-bit words, 8-bit values); rows = outputs
+  codes  uint8 [M x K]  2^n weight codes (FF, BP)         -> C[M x N] = shift_add_gemm(codes, s^T)
+  x      int8  [N x J]  activations (WG, or BP with WG)   -> G[K x J] = int_gemm(s^T, x)
+Packing: W row m = ceil(K/64) words, code k at bits 4*(k%64); X row n = ceil(J/32) words, byte j%32.
+Results: C as M rows of ceil(N/16) words, then G as K rows of ceil(J/16) words (16 int32 per word).
+A BP job with meta["wg"] also computes G; its result is C and G flattened and concatenated.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from models import golden
+from models.formats import CSR, FCSR, pack_sections, to_fields
+from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.csr_map import CsrMap
+from verif.common.env import CoreCodec, Operation
+
+LANES = 16          # shift-add lanes; also WG multipliers and int32 results per beat
+CODE_BITS = 4
+VALUE_BITS = 8
+WORD_BITS = 256
+CODES_PER_WORD = WORD_BITS // CODE_BITS
+X_PER_WORD = WORD_BITS // VALUE_BITS
+BUF_F, BUF_W, BUF_X = 0, 1, 2
+
+# Malformed FCSR frames a test can ask for (op.meta["malform"]) and the error each must give.
+MALFORM_ERRORS = {
+    "extra_bitmap_bit": "FCSR_COUNT",      # popcount above the values sent
+    "missing_bitmap_bit": "FCSR_COUNT",    # popcount below the values sent
+    "row_past_end": "FCSR_ROW_RANGE",      # a row flag at row N
+    "bitmap_past_end": "FCSR_ROW_RANGE",   # a bitmap bit after the last flagged row
+    "empty_flagged_row": "FCSR_EMPTY_ROW",  # a flagged row with an all-zero bitmap
+}
+
+
+def ceil_div(x: int, d: int) -> int:
+    return -(-x // d)
+
+
+def has_ep(op: Operation) -> bool:
+    return op.phase in ("FF", "BP")
+
+
+def has_wg(op: Operation) -> bool:
+    return op.phase == "WG" or bool(op.meta.get("wg"))
+
+
+def malformed_fcsr(s: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """FCSR words of s broken in the way `kind` names, and the FCSR_NNZ a driver would declare."""
+    f = FCSR.encode(s)
+    flags, bitmaps, values = f.row_flags.copy(), f.bitmaps.copy(), f.values
+    n, k = s.shape
+    if kind == "extra_bitmap_bit":
+        r, c = np.argwhere(~bitmaps)[rng.integers(len(np.argwhere(~bitmaps)))]
+        bitmaps[r, c] = True
+    elif kind == "missing_bitmap_bit":
+        rows = np.flatnonzero(bitmaps.sum(axis=1) >= 2)
+        r = rows[rng.integers(len(rows))]
+        bitmaps[r, np.flatnonzero(bitmaps[r])[-1]] = False
+    elif kind == "row_past_end":
+        if n % 256 == 0:
+            raise ValueError("row_past_end needs N that is not a multiple of 256 (padding bits)")
+        flags = np.append(flags, True)
+    elif kind == "bitmap_past_end":
+        if (bitmaps.size % WORD_BITS) == 0:
+            raise ValueError("bitmap_past_end needs bitmap padding bits")
+        bitmaps = np.append(bitmaps.ravel(), True)
+    elif kind == "empty_flagged_row":
+        empty = np.flatnonzero(~flags)
+        if not len(empty):
+            raise ValueError("empty_flagged_row needs an empty row in s")
+        r = empty[0]
+        flags[r] = True
+        at = int(flags[:r].sum())
+        bitmaps = np.insert(bitmaps, at, np.zeros(k, dtype=bool), axis=0)
+    else:
+        raise ValueError(f"unknown malformation {kind!r}; known: {sorted(MALFORM_ERRORS)}")
+    packed = pack_sections([(flags, 1), (np.asarray(bitmaps).ravel(), 1),
+                            (to_fields(values, VALUE_BITS), VALUE_BITS)], WORD_BITS)
+    return packed, len(values)
+
+
+class DqstpCodec(CoreCodec):
+    num_mult = LANES
+
+    def __init__(self, csr_map: CsrMap, params: dict | None = None):
+        self.map = csr_map
+        self.p = dict(params or {})
+
+    # ---- shapes
+    @staticmethod
+    def shape(op: Operation) -> dict[str, int]:
+        s = op.operands["s"]
+        n, k = s.shape
+        m = op.operands["codes"].shape[0] if has_ep(op) else 0
+        j = op.operands["x"].shape[1] if "x" in op.operands else 0
+        if has_ep(op) and op.operands["codes"].shape[1] != k:
+            raise ValueError(f"{op.op_id}: codes {op.operands['codes'].shape} and s {s.shape} disagree on K")
+        if "x" in op.operands and op.operands["x"].shape[0] != n:
+            raise ValueError(f"{op.op_id}: x {op.operands['x'].shape} and s {s.shape} disagree on N")
+        return {"M": m, "N": n, "K": k, "J": j}
+
+    def dims(self, op):
+        return self.shape(op)
+
+    # ---- configuration and operands
+    def fcsr_frame(self, op: Operation) -> tuple[list[int], int]:
+        s = op.operands["s"]
+        kind = op.meta.get("malform")
+        if kind:
+            words, nnz = malformed_fcsr(s, kind, np.random.default_rng(op.meta.get("malform_seed", 0)))
+        else:
+            f = FCSR.encode(s)
+            words, nnz = f.pack(WORD_BITS, VALUE_BITS), len(f.values)
+        return words_to_ints(words), nnz
+
+    def csr_writes(self, op):
+        d = self.shape(op)
+        phases = self.map.enum("accel_phase_e")
+        phase = phases[op.phase]
+        words, nnz = self.fcsr_frame(op)
+        n, k = d["N"], d["K"]
+        if op.fault == "zero_dim":
+            n = 0
+        elif op.fault == "oversize":
+            k = 0xFFFF
+        elif op.fault == "bad_phase":
+            phase = 3
+        if op.meta.get("wg_on_phase"):        # a bad configuration: WG asked for beside FF or WG
+            phase = phases[op.meta["wg_on_phase"]]
+        cfg = self.map["CFG"]
+        cfg_word = cfg.fields["align_en"].insert(0, int(op.meta.get("align", True)))
+        cfg_word = cfg.fields["wg_en"].insert(cfg_word, int(op.phase == "BP" and has_wg(op)
+                                                            or bool(op.meta.get("wg_on_phase"))))
+        return [("DIM_M", d["M"]), ("DIM_N", n), ("DIM_K", k), ("DIM_J", d["J"]), ("PHASE", phase),
+                ("CFG", cfg_word), ("FCSR_WORDS", len(words)), ("FCSR_NNZ", nnz)]
+
+    @staticmethod
+    def pack_codes(codes: np.ndarray) -> list[int]:
+        m, k = codes.shape
+        padded = np.zeros((m, ceil_div(k, CODES_PER_WORD) * CODES_PER_WORD), dtype=np.uint8)
+        padded[:, :k] = codes
+        pairs = padded[:, 0::2] | (padded[:, 1::2] << 4)   # two codes per byte, low nibble first
+        return words_to_ints(pairs.reshape(-1, WORD_BITS // 8))
+
+    @staticmethod
+    def pack_x(x: np.ndarray) -> list[int]:
+        n, j = x.shape
+        padded = np.zeros((n, ceil_div(j, X_PER_WORD) * X_PER_WORD), dtype=np.int8)
+        padded[:, :j] = x
+        return words_to_ints(padded.view(np.uint8).reshape(-1, WORD_BITS // 8))
+
+    def frames(self, op):
+        out = [(BUF_F, self.fcsr_frame(op)[0])]
+        if has_ep(op):
+            out.append((BUF_W, self.pack_codes(op.operands["codes"])))
+        if has_wg(op) or op.meta.get("wg_on_phase"):
+            out.append((BUF_X, self.pack_x(op.operands["x"])))
+        return out
+
+    # ---- results
+    def result_words(self, op) -> tuple[int, int]:
+        d = self.shape(op)
+        c = d["M"] * ceil_div(d["N"], LANES) if has_ep(op) else 0
+        g = d["K"] * ceil_div(d["J"], LANES) if has_wg(op) else 0
+        return c, g
+
+    def result_beats(self, op):
+        return sum(self.result_words(op))
+
+    def decode(self, op, beats):
+        d = self.shape(op)
+        if len(beats) != self.result_beats(op):
+            raise AssertionError(f"{op.op_id}: {len(beats)} result beats, expected {self.result_beats(op)}")
+        words = ints_to_words(beats, LANES * 4, np.int32)
+        c_words, _ = self.result_words(op)
+        parts = []
+        if has_ep(op):
+            parts.append(words[:c_words].reshape(d["M"], -1)[:, :d["N"]])
+        if has_wg(op):
+            parts.append(words[c_words:].reshape(d["K"], -1)[:, :d["J"]])
+        return parts[0].copy() if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
+
+    def expected_parts(self, op) -> list[np.ndarray]:
+        """C (FF/EP) and/or G (WG), int32, from models/golden.py."""
+        s = op.operands["s"]
+        parts = []
+        if has_ep(op):
+            parts.append(golden.shift_add_gemm(op.operands["codes"], s.T, CODE_BITS, VALUE_BITS).astype(np.int32))
+        if has_wg(op):
+            parts.append(golden.int_gemm(s.T, op.operands["x"], VALUE_BITS, VALUE_BITS).astype(np.int32))
+        return parts
+
+    def expected(self, op):
+        parts = self.expected_parts(op)
+        return parts[0] if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
+
+    def macs(self, op):
+        """(dense MACs, effectual MACs): both arrays' operations of the job."""
+        d = self.shape(op)
+        s_t = op.operands["s"].T
+        dense, effectual = 0, 0
+        if has_ep(op):
+            w = golden.pow2_values(op.operands["codes"], 0, CODE_BITS)  # only zero or not matters
+            dense += d["M"] * d["N"] * d["K"]
+            effectual += golden.effectual_macs(w, s_t)
+        if has_wg(op):
+            dense += d["K"] * d["J"] * d["N"]
+            effectual += golden.effectual_macs(s_t, op.operands["x"])
+        return dense, effectual
+
+    def core_counts(self, op) -> dict[str, int]:
+        """Core counters a correct job must show: non-zeros decoded, shift-adds done and effectual,
+        WG multiplies effectual (models/golden.py counts)."""
+        d = self.shape(op)
+        s = op.operands["s"]
+        nnz = int(np.count_nonzero(s))
+        out = {"NNZ": nnz, "SHIFT_OPS": d["M"] * nnz if has_ep(op) else 0,
+               "SHIFT_EFFECTUAL": 0, "WG_EFFECTUAL": 0}
+        if has_ep(op):
+            out["SHIFT_EFFECTUAL"] = golden.effectual_macs(golden.pow2_values(op.operands["codes"], 0, CODE_BITS), s.T)
+        if has_wg(op):
+            out["WG_EFFECTUAL"] = golden.effectual_macs(s.T, op.operands["x"])
+        return out
+
+    def compute_cycles_bound(self, op):
+        d = self.shape(op)
+        s = op.operands["s"]
+        longest = int(np.count_nonzero(s, axis=1).max(initial=0))
+        decode = ceil_div(d["N"], WORD_BITS) + d["N"] * (1 + ceil_div(d["K"], 16)) + 4
+        ep = d["M"] * d["N"] * max(1, longest) if has_ep(op) else 0
+        wg = ceil_div(d["J"], LANES) * int(np.count_nonzero(s)) if has_wg(op) else 0
+        return decode + ep + wg + 16
+
+
+# ---- training records ----------------------------------------------------------------------------
+
+def operation_from_record(record, align: bool = True) -> Operation:
+    """A dqstp OperationRecord as this core's Operation: FF/BP take the 2^n codes and the map
+    (b_q, transposed so that FCSR rows are output positions); WG takes the errors a_q (transposed)
+    as the sparse map and the activations b_q as x. The expected result equals the record's acc."""
+    if record.method != "dqstp":
+        raise ValueError(f"{record.id}: not a dqstp record")
+    arr, meta = record.arrays, {"source": "record", "align": align, "record": record.id}
+    if record.phase in ("FF", "BP"):
+        s = np.ascontiguousarray(arr["b_q"].T)
+        operands = {"codes": arr["a_codes"], "s": s}
+    else:
+        s = np.ascontiguousarray(arr["a_q"].T)
+        operands = {"s": s, "x": arr["b_q"]}
+    meta["sparsity_s"] = float(np.mean(s == 0))
+    return Operation(record.id, record.phase, operands, meta=meta)
+
+
+def ep_wg_from_records(bp, wg, align: bool = True) -> Operation:
+    """One BP job that also computes WG, from a layer's BP and WG records of the same step: both
+    use the same error map (BP's b_q is WG's a_q), streamed once as FCSR."""
+    if not np.array_equal(bp.arrays["b_q"], wg.arrays["a_q"]):
+        raise ValueError(f"{bp.id} and {wg.id} do not share their error map")
+    op = operation_from_record(bp, align)
+    op.operands["x"] = wg.arrays["b_q"]
+    op.op_id = f"{bp.id}+WG"
+    op.meta["wg"] = True
+    return op
+
+
+def dense_equivalent(record) -> tuple[np.ndarray, np.ndarray]:
+    """The float16 GEMM operands (A[MxK], B[KxN]) the dense core runs for the same layer operation:
+    the record's a and b, which equal the dqstp integer operands times their scales exactly."""
+    if not record.meta.get("dense_equivalent_exact", False):
+        raise ValueError(f"{record.id}: its float16 operands are not exact images of the integer ones")
+    return record.a, record.b
+
+
+def storage_bits(s: np.ndarray) -> dict[str, int]:
+    """Bits to hold map s (int8 values): dense, FCSR (models.formats), CSR with 16-bit indices."""
+    csr = CSR.encode(s)
+    return {"dense": s.size * VALUE_BITS,
+            "fcsr": FCSR.encode(s).storage_bits(VALUE_BITS),
+            "csr16": (len(csr.row_ptr) + len(csr.col_idx)) * 16 + len(csr.values) * VALUE_BITS}
+
+
+def storage_table(records) -> list[dict]:
+    """FCSR storage of the map each record streams, against dense and CSR."""
+    rows = []
+    for rec in records:
+        s = operation_from_record(rec).operands["s"]
+        bits = storage_bits(s)
+        rows.append({"record": rec.id, "shape": list(s.shape), "sparsity": float(np.mean(s == 0)), **bits,
+                     "fcsr_vs_dense": bits["fcsr"] / bits["dense"], "fcsr_vs_csr": bits["fcsr"] / bits["csr16"]})
+    return rows
+
+
+if __name__ == "__main__":  # python -m verif.dqstp.dqstp_codec: the storage table of the records
+    from models.records import load_records
+    from verif.dqstp.dqstp_stimulus import DEFAULT_RECORDS
+    print(f"{'record':28s} {'S shape':>10s} {'sparsity':>8s} {'dense B':>8s} {'FCSR B':>8s} {'CSR B':>8s} "
+          f"{'FCSR/dense':>10s} {'FCSR/CSR':>9s}")
+    for row in storage_table(load_records(DEFAULT_RECORDS, method="dqstp")):
+        print(f"{row['record']:28s} {'x'.join(map(str, row['shape'])):>10s} {row['sparsity']:8.3f} "
+              f"{row['dense'] // 8:8d} {ceil_div(row['fcsr'], 8):8d} {row['csr16'] // 8:8d} "
+              f"{row['fcsr_vs_dense']:10.3f} {row['fcsr_vs_csr']:9.3f}")

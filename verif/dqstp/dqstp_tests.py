@@ -1,0 +1,195 @@
+"""pyuvm tests of the DQ-STP core. Each prints its seed; SEED=<n> reproduces it.
+
+Run through `make sim DESIGN=dqstp` (all tests) or `make sim DESIGN=dqstp TESTS=<name>`.
+"""
+from __future__ import annotations
+
+import pyuvm
+
+from verif.common.agents import pause_pattern
+from verif.common.cores import load_core
+from verif.common.csr_map import load_csr_map
+from verif.common.env import FAULT_ERRORS, AccelBaseTest
+from verif.dqstp import dqstp_coverage
+from verif.dqstp.dqstp_codec import MALFORM_ERRORS, DqstpCodec
+from verif.dqstp.dqstp_env import build_env
+from verif.dqstp.dqstp_stimulus import TOP_LEVEL, random_op, record_ops
+
+CORE = load_core("dqstp")
+
+
+class DqstpCodecFromManifest(DqstpCodec):
+    def __init__(self, csr_map):
+        super().__init__(csr_map, CORE.parameters)
+
+
+class DqstpTest(AccelBaseTest):
+    codec_class = DqstpCodecFromManifest
+    csr_map = load_csr_map(CORE.rdl)
+    coverage_sample = staticmethod(dqstp_coverage.sample)
+
+    def build_phase(self):
+        self.env = build_env(self)
+
+    def tag(self, ops):
+        for op in ops:
+            op.meta.setdefault("in_pause", self.in_pause)
+            op.meta.setdefault("out_pause", self.out_pause)
+        return ops
+
+
+@pyuvm.test()
+class test_random_fcsr(DqstpTest):
+    """FF, BP and WG on random maps from 0 to 95% sparsity, ragged shapes, alignment on and off."""
+
+    def operations(self):
+        ops = []
+        for i, s in enumerate((0.0, 0.3, 0.6, 0.8, 0.95)):
+            phase = ("FF", "BP", "WG")[i % 3]
+            m, n, k, j = (int(v) for v in self.rng.integers((1, 1, 1, 1), (12, 40, 40, 40)))
+            ops.append(random_op(self.rng, f"random/{phase}/{int(s*100)}/{m}x{n}x{k}x{j}", phase,
+                                 m, n, k, j, sparsity=s, align=bool(i % 2)))
+        ops.append(random_op(self.rng, "edge/1x1x1", "FF", 1, 1, 1, sparsity=0.0))
+        ops.append(random_op(self.rng, "edge/wg1x1x1", "WG", 0, 1, 1, 1, sparsity=0.0))
+        ops.append(random_op(self.rng, "edge/17rows", "BP", 3, 17, 33, sparsity=0.5, align=False))
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_empty_rows_and_maps(DqstpTest):
+    """Maps with empty rows (row flag 0) and all-empty maps (no non-zero at all), on both arrays."""
+
+    def operations(self):
+        ops = [random_op(self.rng, "empty_rows/FF", "FF", 5, 24, 20, sparsity=0.4, empty_rows=0.5),
+               random_op(self.rng, "empty_rows/WG", "WG", 0, 24, 12, 20, sparsity=0.4, empty_rows=0.5),
+               random_op(self.rng, "empty_map/FF", "FF", 4, 9, 7, sparsity=1.0),
+               random_op(self.rng, "empty_map/WG", "WG", 0, 9, 7, 5, sparsity=1.0),
+               random_op(self.rng, "empty_map/BP+WG", "BP", 4, 9, 7, 5, sparsity=1.0, wg=True),
+               random_op(self.rng, "empty_rows/BP+WG", "BP", 6, 30, 10, 18, sparsity=0.3,
+                         empty_rows=0.6, wg=True, align=False)]
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_extremes(DqstpTest):
+    """The largest exponents (every code at the top level), values -128 and 127 only, and the longest
+    reduction: accumulators reach their largest magnitudes, exact as golden says."""
+
+    def operations(self):
+        k_max = CORE.parameters["MaxK"]
+        top = {"zero_frac": 0.0, "levels": (TOP_LEVEL, TOP_LEVEL)}
+        return self.tag([
+            random_op(self.rng, f"extreme/FF/K{k_max}", "FF", 2, 3, k_max, sparsity=0.0, extreme=True, codes=top),
+            random_op(self.rng, "extreme/BP+WG", "BP", 2, 40, 24, 16, sparsity=0.0, extreme=True,
+                      codes=top, wg=True, x_sparsity=0.0),
+            random_op(self.rng, "extreme/low_levels", "FF", 3, 20, 30, sparsity=0.2, codes={"levels": (1, 2)}),
+            random_op(self.rng, "extreme/zero_codes", "FF", 3, 20, 30, sparsity=0.2, codes={"zero_frac": 1.0}),
+        ])
+
+
+@pyuvm.test()
+class test_ep_wg_overlap(DqstpTest):
+    """BP jobs that also compute WG: both results checked, and the overlap cycles counted
+    (the scoreboard requires overlap = the shorter array's run)."""
+
+    def operations(self):
+        ops = []
+        for i, s in enumerate((0.2, 0.6, 0.9)):
+            ops.append(random_op(self.rng, f"ep_wg/{int(s*100)}", "BP", 8, 32, 12, 24, sparsity=s,
+                                 wg=True, align=bool(i % 2 == 0)))
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_alignment(DqstpTest):
+    """The same jobs with sparse alignment off and on: identical results, and never more cycles
+    with alignment (rows of very different lengths, as ReLU maps have)."""
+
+    async def body(self):
+        pairs = []
+        for i, (m, n, k) in enumerate(((4, 48, 40), (6, 20, 64), (16, 16, 24))):
+            base = random_op(self.rng, f"align/{i}", "FF", m, n, k, sparsity=0.7, empty_rows=0.2)
+            off = random_op(self.rng, f"align/{i}/off", "FF", 1, 1, 1)
+            off.operands, off.meta = base.operands, {**base.meta, "align": False}
+            pairs.append((off, base))
+        await self.run_ops(self.tag([op for pair in pairs for op in pair]))
+        cycles = {entry["id"]: entry["cycles"] for entry in self.env.metrics.ops}
+        for off, on in pairs:
+            assert cycles[on.op_id] <= cycles[off.op_id], \
+                f"{on.op_id}: {cycles[on.op_id]} cycles with alignment, {cycles[off.op_id]} without"
+
+
+@pyuvm.test()
+class test_training_records(DqstpTest):
+    """FF, BP and WG of dqstp training records (SVD parts conv2.lr, conv2.pw and fc, steps 0 and 899),
+    and per layer and step one BP job carrying WG (RECORDS=<dir> overrides the folder)."""
+
+    def operations(self):
+        return self.tag(record_ops())
+
+
+@pyuvm.test()
+class test_training_records_no_align(DqstpTest):
+    """The same record jobs with sparse alignment off, for the utilization comparison."""
+
+    def operations(self):
+        return self.tag(record_ops(align=False))
+
+
+@pyuvm.test()
+class test_stream_pressure(DqstpTest):
+    """Idle cycles on the operand stream and back-pressure on the result stream, crossed."""
+
+    async def body(self):
+        for in_kind in ("none", "random", "bursty"):
+            for out_kind in ("none", "random", "bursty"):
+                self.in_pause, self.out_pause = in_kind, out_kind
+                self.source.set_pause(pause_pattern(in_kind, self.rng))
+                self.sink.set_pause(pause_pattern(out_kind, self.rng))
+                ops = [random_op(self.rng, f"pressure/{in_kind}-{out_kind}", "BP", 3, 20, 9, 18,
+                                 sparsity=0.5, wg=True)]
+                await self.run_ops(self.tag(ops))
+        self.source.set_pause(None)
+        self.sink.set_pause(None)
+
+
+@pyuvm.test()
+class test_fcsr_errors(DqstpTest):
+    """Malformed FCSR frames end in STATUS.error with their core code; the next job completes."""
+
+    def operations(self):
+        ops = []
+        for i, (kind, code) in enumerate(MALFORM_ERRORS.items()):
+            bad = random_op(self.rng, f"malformed/{kind}", ("FF", "WG")[i % 2], 3, 21, 13, 7,
+                            sparsity=0.6, empty_rows=0.3)
+            bad.operands["s"][0] = 0  # an empty row, for empty_flagged_row
+            bad.meta.update(malform=kind, malform_seed=i, expect_error=code)
+            ops += [bad, random_op(self.rng, f"after/{kind}", "FF", 3, 11, 9, sparsity=0.5)]
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_bad_configurations(DqstpTest):
+    """Each shell fault (zero/oversize dims, bad phase, short/long stream, bad tdest, missing operand,
+    start while busy) and WG beside FF end in STATUS.error with their code; the next job completes."""
+
+    def operations(self):
+        ops = []
+        for fault in FAULT_ERRORS:
+            bad = random_op(self.rng, f"fault/{fault}", "FF", 4, 18, 11, sparsity=0.4)
+            bad.fault = fault
+            ops += [bad, random_op(self.rng, f"after/{fault}", "WG", 0, 9, 6, 10, sparsity=0.4)]
+        bad = random_op(self.rng, "fault/wg_beside_ff", "FF", 3, 8, 5, 6, sparsity=0.4)
+        bad.operands["x"] = random_op(self.rng, "x", "WG", 0, 8, 5, 6).operands["x"]
+        bad.meta.update(wg_on_phase="FF", expect_error="WG_NEEDS_BP")
+        ops += [bad, random_op(self.rng, "after/wg_beside_ff", "FF", 3, 8, 5, sparsity=0.4)]
+        return self.tag(ops)
+
+
+@pyuvm.test(expect_fail=True)
+class test_scoreboard_catches_corruption(DqstpTest):
+    """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""
+    corrupt_result = True
+
+    def operations(self):
+        return self.tag([random_op(self.rng, "corrupted", "FF", 3, 7, 5, sparsity=0.3)])
