@@ -336,6 +336,7 @@ module swpu_top
   logic [RowW-1:0] lane_count;
   logic [31:0] slot;
   logic [Rows*MaxDim-1:0] row_mask;       // FF, BP: k-steps each lane keeps; WG: outputs it keeps
+                                          // (registered once per group, after its mask rows)
   logic [MaxDim-1:0] step_union;           // FF, BP: k-steps some lane keeps
 
   always_comb begin : p_lanes
@@ -358,23 +359,16 @@ module swpu_top
     endcase
   endfunction
 
-  always_comb begin : p_row_masks
+  always_comb begin : p_union
     step_union = '0;
-    for (int g = 0; g < Rows; g++) begin
-      for (int p = 0; p < MaxDim; p++) begin
-        if (bp_q) row_mask[g*MaxDim + p] = lane_valid[g] && line_q[g*MaxDim + p] && shape_q[lane_row[g*8 +: 8]]
-                                           && 32'(p) < 32'(k_q);
-        else row_mask[g*MaxDim + p] = lane_valid[g] && line_bit(line_q[g*MaxDim +: MaxDim], p, lw_q)
-                                      && shape_q[p] && 32'(p) < 32'(kpos_q);
-      end
-      step_union = step_union | row_mask[g*MaxDim +: MaxDim];
-    end
+    for (int g = 0; g < Rows; g++) step_union = step_union | row_mask[g*MaxDim +: MaxDim];
   end
 
   wire [LaneIdxW-1:0] gl_lane = gl_q[LaneIdxW-1:0];   // gl_q == Rows only in the last cycle
   wire [7:0] gl_row = lane_row[32'(gl_lane)*8 +: 8];
   wire [31:0] grp_mask_addr = 32'd1 + (bp_q ? 32'(gl_row) / 32'(lw_q) : 32'(gl_row));
   wire grp_read = state_q == Group && 32'(gl_q) < Rows && lane_valid[gl_lane];
+  wire grp_rows_in = state_q == Group && 32'(gl_q) == Rows + 1;   // every lane's mask row is in
 
   assign m_re = det_issue ? det_addr_q <= mask_rows_q : grp_read;
   assign m_raddr = MAddrW'(det_issue ? det_addr_q : grp_mask_addr);
@@ -450,9 +444,9 @@ module swpu_top
   logic [RowW-1:0] s1_count_q;
   logic [Rows*16-1:0] a_vec;
   logic [Cols*16-1:0] b_vec;
-  logic [N*32-1:0] acc_next;
+  logic [N*32-1:0] acc_now;
   logic [CountW-1:0] effectual, skipped;
-  logic step_done;
+  logic step_done, arr_busy, arr_tile_done;
   logic [RowW-1:0] wb_left_q;
 
   always_comb begin : p_operands
@@ -460,24 +454,27 @@ module swpu_top
     b_vec = b_rdata[Cols*16-1:0];
   end
 
-  wire s1_go = s1_valid_q && !(s1_last_q && wb_left_q != 0);
+  // Hold while the array's stage 2 finishes the previous tile (its accumulators restart then), and
+  // hold a tile's last step until the writeback is free.
+  wire s1_go = s1_valid_q && !arr_tile_done && !(s1_last_q && wb_left_q != 0);
   wire s1_done = s1_go && (!s1_step_q || step_done);
   assign advance = !s1_valid_q || s1_done;
 
   swpu_array #(.Rows(Rows), .Cols(Cols), .Lanes(Lanes)) u_array (
     .clk_i(clk), .rst_ni(rst_n), .flush_i(csr_soft_reset || job_start),
-    .en_i(s1_go && s1_step_q), .clear_i(s1_last_q),
+    .en_i(s1_go && s1_step_q), .last_i(s1_last_q),
     .a_i(a_vec), .b_i(b_vec), .row_on_i(s1_row_on_q), .col_on_i(s1_cols_q), .out_on_i(s1_out_q),
-    .step_done_o(step_done), .acc_next_o(acc_next), .effectual_o(effectual), .skipped_o(skipped));
+    .step_done_o(step_done), .busy_o(arr_busy), .tile_done_o(arr_tile_done), .acc_o(acc_now),
+    .effectual_o(effectual), .skipped_o(skipped));
 
   // ---------------------------------------------------------------- writeback
   // A finished tile is copied out and written one row per cycle, each row to its place in C
   // (the schedule's row), while the next tile computes.
   logic [N*32-1:0] wb_data_q;
-  logic [Rows*8-1:0] wb_rows_q;
-  logic [Cols-1:0] wb_cols_q;
-  logic [31:0] wb_nt_q;
-  logic [RowW-1:0] wb_row_q;
+  logic [Rows*8-1:0] wb_rows_q, wbp_rows_q;     // wbp: the tile in the array's stage 2
+  logic [Cols-1:0] wb_cols_q, wbp_cols_q;
+  logic [31:0] wb_nt_q, wbp_nt_q;
+  logic [RowW-1:0] wb_row_q, wbp_count_q;
 
   assign c_we = wb_left_q != 0;
   wire [7:0] wb_c_row = wb_rows_q[(32'(wb_row_q) % Rows) * 8 +: 8];
@@ -489,7 +486,7 @@ module swpu_top
   end
 
   // ---------------------------------------------------------------- sequencing
-  assign job_done = state_q == Finish && !s1_valid_q && wb_left_q == 0;
+  assign job_done = state_q == Finish && !s1_valid_q && !arr_busy && wb_left_q == 0;
   wire stop = detect_err || job_done;
 
   always_ff @(posedge clk) begin : p_seq
@@ -556,11 +553,21 @@ module swpu_top
           gl_q <= '0;
         end
       end
-      // group load: lane gl_q's mask row is read now and arrives next cycle
+      // group load: lane gl_q's mask row is read now and arrives next cycle; then the lanes' masks
       if (state_q == Group) begin
         gl_q <= gl_q + 1;
-        if (gl_q != 0) line_q[32'(gl_q - 1) * MaxDim +: MaxDim] <= lane_valid[gl_q - 1] ? m_rdata : '0;
-        if (32'(gl_q) == Rows) begin
+        if (gl_q != 0 && 32'(gl_q) <= Rows) begin
+          line_q[32'(gl_q - 1) * MaxDim +: MaxDim] <= lane_valid[LaneIdxW'(gl_q - 1)] ? m_rdata : '0;
+        end
+        if (grp_rows_in) begin
+          for (int g = 0; g < Rows; g++) begin
+            for (int p = 0; p < MaxDim; p++) begin
+              if (bp_q) row_mask[g*MaxDim + p] <= lane_valid[g] && line_q[g*MaxDim + p]
+                                                  && shape_q[lane_row[g*8 +: 8]] && 32'(p) < 32'(k_q);
+              else row_mask[g*MaxDim + p] <= lane_valid[g] && line_bit(line_q[g*MaxDim +: MaxDim], p, lw_q)
+                                             && shape_q[p] && 32'(p) < 32'(kpos_q);
+            end
+          end
           state_q <= Issue;
           nt_q <= '0;
           k_from_q <= '0;
@@ -599,9 +606,22 @@ module swpu_top
         s1_rows_q <= lane_row;
         s1_count_q <= lane_count;
       end
-      // writeback
-      if (s1_done && s1_last_q) begin
-        wb_data_q <= acc_next;
+      // writeback: a computed tile when the array's stage 2 completes it, an empty tile at once
+      if (s1_done && s1_last_q && s1_step_q) begin
+        wbp_rows_q <= s1_rows_q;
+        wbp_cols_q <= s1_cols_q;
+        wbp_nt_q <= s1_nt_q;
+        wbp_count_q <= s1_count_q;
+      end
+      if (arr_tile_done) begin
+        wb_data_q <= acc_now;
+        wb_rows_q <= wbp_rows_q;
+        wb_cols_q <= wbp_cols_q;
+        wb_nt_q <= wbp_nt_q;
+        wb_left_q <= wbp_count_q;
+        wb_row_q <= '0;
+      end else if (s1_done && s1_last_q && !s1_step_q) begin
+        wb_data_q <= '0;
         wb_rows_q <= s1_rows_q;
         wb_cols_q <= s1_cols_q;
         wb_nt_q <= s1_nt_q;
