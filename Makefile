@@ -11,13 +11,15 @@ WAVES   ?= 0
 RECORDS ?=
 SEEDS   ?= 3
 JOBS    ?= auto
+DESIGNS ?= dense swpu
 
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
-.PHONY: help setup sim test regress cov lint bench clean
+.PHONY: help setup sim test regress compare cov lint bench clean
 help:
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
+	@echo "make compare [DESIGNS=\"dense swpu\"] [RECORDS=dir]"
 	@echo "make test | regress [SEEDS=3] | cov | lint | bench | clean"
 
 $(VENV)/.installed: requirements.txt scripts/check_system.sh
@@ -39,6 +41,9 @@ test: setup
 regress: setup
 	$(VPY) -m pytest -m regress -n $(JOBS) -q verif/test_regress.py --seeds $(SEEDS) \
 	    --junitxml=build/regress/junit.xml
+
+compare: setup
+	$(VPY) scripts/compare.py --designs "$(DESIGNS)" $(if $(RECORDS),--records $(RECORDS))
 
 cov: setup
 	$(VPY) scripts/coverage.py --seeds $(SEEDS)

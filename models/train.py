@@ -38,6 +38,9 @@ FIXTURE_SEED = 0
 # per method: the layers the committed records hold (a conv and the fc layer(s) of its network)
 FIXTURE_LAYERS = {"dqstp": "conv2,fc", "rowpipe": "conv2,fc1,fc2"}
 FIXTURE_SPEC = "layers={layers};phases=FF,BP,WG;steps=first,last;samples=2"
+# Extra record sets for `make compare` (models/data/compare/<name>; not under records/, so the cores'
+# default record tests do not load them): name -> (method, option settings).
+COMPARE_SETS = {"swpu-s85": ("swpu", ["sparsity=0.85"])}   # about 80 % line sparsity at the last step
 SWEEP_METHODS = ("structured", "swpu", "unstructured")
 SWEEP_SPARSITIES = (0.9, 0.95, 0.97, 0.98, 0.99)
 
@@ -188,7 +191,7 @@ def compare(out: Path, epochs: int | None = None, seeds=(0,), progress=print, sw
 
 
 def make_fixtures(root: Path = FIXTURES, progress=print) -> list[str]:
-    """Regenerate the committed records: every method, seed 0, default epochs."""
+    """Regenerate the committed records: every method, seed 0, default epochs; then COMPARE_SETS."""
     if root.exists():
         for sub in root.iterdir():
             if sub.is_dir():
@@ -200,6 +203,15 @@ def make_fixtures(root: Path = FIXTURES, progress=print) -> list[str]:
             s = run_method(name, seed=FIXTURE_SEED, out=tmp, record=spec, progress=progress)
             shutil.copytree(Path(tmp) / "records" / name, root / name)
         progress(report.table([s]))
+        written += s["records"]
+    for set_name, (name, settings) in COMPARE_SETS.items():
+        spec = RecordSpec.parse(FIXTURE_SPEC.format(layers=FIXTURE_LAYERS.get(name, "conv2,fc")))
+        dest = root.parent / "compare" / set_name
+        if dest.exists():
+            shutil.rmtree(dest)
+        with _tmpdir() as tmp:
+            s = run_method(name, seed=FIXTURE_SEED, out=tmp, record=spec, settings=settings, progress=progress)
+            shutil.copytree(Path(tmp) / "records" / name, dest)
         written += s["records"]
     return written
 
