@@ -72,8 +72,8 @@ module dense_top
   logic [7:0] err_code;
   logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
   logic [31:0] in_stall, out_stall, in_beats, out_beats;
-  logic [31:0] sram_rd [4];
-  logic [31:0] sram_wr [4];
+  logic [31:0] sram_rd [3:0];   // descending, as the generated CSR block declares it
+  logic [31:0] sram_wr [3:0];
 
   dense_csr u_csr (
     .clk, .rst_n,

@@ -75,8 +75,8 @@ module dqstp_top
   logic [7:0] err_code, core_err_q;
   logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
   logic [31:0] in_stall, out_stall, in_beats, out_beats;
-  logic [31:0] sram_rd_q [4];
-  logic [31:0] sram_wr_q [4];
+  logic [31:0] sram_rd_q [3:0];   // descending, as the generated CSR block declares it
+  logic [31:0] sram_wr_q [3:0];
   logic [31:0] cyc_decode_q, cyc_ep_q, cyc_wg_q, cyc_overlap_q, lane_busy_q, shift_ops_q;
   logic [31:0] shift_eff_q, wg_eff_q;
   logic [31:0] dec_nnz;

@@ -79,8 +79,8 @@ module swpu_top
   logic [7:0] err_code;
   logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
   logic [31:0] in_stall, out_stall, in_beats, out_beats;
-  logic [31:0] sram_rd [4];
-  logic [31:0] sram_wr [4];
+  logic [31:0] sram_rd [3:0];   // descending, as the generated CSR block declares it
+  logic [31:0] sram_wr [3:0];
   logic [7:0] info_code_q;
   logic [15:0] info_index_q;
   logic [31:0] steps_skipped_q, pruned_fetch_q, tiles_skipped_q, steps_issued_q;

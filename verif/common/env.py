@@ -82,6 +82,17 @@ class CoreCodec(ABC):
     num_mult: int = 0
     core_faults: dict[str, str] = {}      # the core's own faults -> ERR_CODE names of its map
     core_counters: tuple[str, ...] = ()   # core-specific counter registers read after every job
+    # Which SRAM_WR counter counts the writes of each operand buffer (tdest); None: not checked.
+    sram_counter_of_dest: dict[int, int] | None = None
+
+    def loaded_words(self, op: Operation) -> dict[int, int]:
+        """SRAM_WR counter index -> words the operand frames of `op` (all its jobs) write."""
+        words: dict[int, int] = {}
+        for part in self.split(op):
+            for dest, beats in self.frames(part):
+                i = self.sram_counter_of_dest[dest]
+                words[i] = words.get(i, 0) + len(beats)
+        return words
 
     def fault_errors(self) -> dict[str, str]:
         return {**FAULT_ERRORS, **self.core_faults}
@@ -289,6 +300,9 @@ class Scoreboard(uvm_subscriber):
             "OUT_BEATS": (c["OUT_BEATS"], self.codec.result_beats(op)),
             "result beats": (res.result_beats, self.codec.result_beats(op)),
         }
+        if self.codec.sram_counter_of_dest is not None:
+            for i, words in self.codec.loaded_words(op).items():
+                checks[f"SRAM_WR[{i}] (operand loads)"] = (c[f"SRAM_WR[{i}]"], words)
         for name, (got, want) in checks.items():
             if got != want:
                 self.failures.append(f"{op.op_id}: {name} is {got}, expected {want}")

@@ -24,6 +24,7 @@ def ceil_div(x: int, d: int) -> int:
 
 
 class DenseCodec(CoreCodec):
+    sram_counter_of_dest = {BUF_A: 0, BUF_B: 1}     # C is counter 2, written by the core
     def __init__(self, csr_map: CsrMap, rows: int = 4, cols: int = 4,
                  a_words: int = 4096, b_words: int = 4096, c_words: int = 4096):
         self.map = csr_map

@@ -40,6 +40,8 @@ class SwpuCodec(CoreCodec):
     core_faults = {"line_width": "LINE_WIDTH", "mask_range": "MASK_RANGE",
                    "sched_range": "SCHED_RANGE", "sched_repeat": "SCHED_RANGE"}
     core_counters = ("STEPS_SKIPPED", "PRUNED_FETCH", "TILES_SKIPPED", "STEPS_ISSUED", "ERR_INFO")
+    # SRAM counters: 0 A, 1 B, 2 C, 3 metadata (masks and schedule together)
+    sram_counter_of_dest = {BUF_A: 0, BUF_B: 1, BUF_MASK: 3, BUF_SCHED: 3}
 
     def __init__(self, csr_map: CsrMap, rows: int = 8, cols: int = 16, lanes: int = 16,
                  a_words: int = 4096, b_words: int = 4096, c_words: int = 2048, mask_words: int = 512):
