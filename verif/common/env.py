@@ -13,7 +13,6 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-import pyuvm
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotb.utils import get_sim_time
@@ -435,8 +434,27 @@ class AccelBaseTest(uvm_test):
         self.sink.set_pause(pause_pattern(self.out_pause, self.rng))
         self.env.agent.driver.attach(self.csr, self.source, self.sink)
 
+    def tag(self, ops: list[Operation]) -> list[Operation]:
+        """Record the stream pressure each operation runs under (coverage samples it)."""
+        for op in ops:
+            op.meta.setdefault("in_pause", self.in_pause)
+            op.meta.setdefault("out_pause", self.out_pause)
+        return ops
+
     async def run_ops(self, ops: list[Operation]):
         await OpSequence("ops", ops).start(self.env.agent.seqr)
+
+    async def run_pressure_matrix(self, make_ops):
+        """Idle patterns on the operand stream crossed with back-pressure patterns on the result
+        stream; make_ops(label) gives the operations to run under each pair."""
+        for in_kind in ("none", "random", "bursty"):
+            for out_kind in ("none", "random", "bursty"):
+                self.in_pause, self.out_pause = in_kind, out_kind
+                self.source.set_pause(pause_pattern(in_kind, self.rng))
+                self.sink.set_pause(pause_pattern(out_kind, self.rng))
+                await self.run_ops(self.tag(make_ops(f"{in_kind}-{out_kind}")))
+        self.source.set_pause(None)
+        self.sink.set_pause(None)
 
     async def body(self):
         await self.run_ops(self.operations())

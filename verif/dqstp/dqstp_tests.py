@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pyuvm
 
-from verif.common.agents import pause_pattern
 from verif.common.cores import load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
@@ -30,12 +29,6 @@ class DqstpTest(AccelBaseTest):
 
     def build_phase(self):
         self.env = build_env(self)
-
-    def tag(self, ops):
-        for op in ops:
-            op.meta.setdefault("in_pause", self.in_pause)
-            op.meta.setdefault("out_pause", self.out_pause)
-        return ops
 
 
 @pyuvm.test()
@@ -141,16 +134,8 @@ class test_stream_pressure(DqstpTest):
     """Idle cycles on the operand stream and back-pressure on the result stream, crossed."""
 
     async def body(self):
-        for in_kind in ("none", "random", "bursty"):
-            for out_kind in ("none", "random", "bursty"):
-                self.in_pause, self.out_pause = in_kind, out_kind
-                self.source.set_pause(pause_pattern(in_kind, self.rng))
-                self.sink.set_pause(pause_pattern(out_kind, self.rng))
-                ops = [random_op(self.rng, f"pressure/{in_kind}-{out_kind}", "BP", 3, 20, 9, 18,
-                                 sparsity=0.5, wg=True)]
-                await self.run_ops(self.tag(ops))
-        self.source.set_pause(None)
-        self.sink.set_pause(None)
+        await self.run_pressure_matrix(
+            lambda label: [random_op(self.rng, f"pressure/{label}", "BP", 3, 20, 9, 18, sparsity=0.5, wg=True)])
 
 
 @pyuvm.test()

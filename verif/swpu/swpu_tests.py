@@ -8,7 +8,6 @@ import cocotb
 import pyuvm
 from cocotb.triggers import ClockCycles
 
-from verif.common.agents import pause_pattern
 from verif.common.cores import load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
@@ -33,12 +32,6 @@ class SwpuTest(AccelBaseTest):
     codec_class = SwpuCodecFromManifest
     csr_map = load_csr_map(CORE.rdl)
     coverage_sample = staticmethod(swpu_coverage.sample)
-
-    def tag(self, ops):
-        for op in ops:
-            op.meta.setdefault("in_pause", self.in_pause)
-            op.meta.setdefault("out_pause", self.out_pause)
-        return ops
 
 
 @pyuvm.test()
@@ -87,16 +80,8 @@ class test_stream_pressure(SwpuTest):
     """Idle cycles on the operand stream and back-pressure on the result stream, crossed."""
 
     async def body(self):
-        for in_kind in ("none", "random", "bursty"):
-            for out_kind in ("none", "random", "bursty"):
-                self.in_pause, self.out_pause = in_kind, out_kind
-                self.source.set_pause(pause_pattern(in_kind, self.rng))
-                self.sink.set_pause(pause_pattern(out_kind, self.rng))
-                ops = random_layer_ops(self.rng, f"pressure/{in_kind}-{out_kind}", 9, 2, 3, 19, 0.5, 0.1,
-                                       phases=("FF",))
-                await self.run_ops(self.tag(ops))
-        self.source.set_pause(None)
-        self.sink.set_pause(None)
+        await self.run_pressure_matrix(
+            lambda label: random_layer_ops(self.rng, f"pressure/{label}", 9, 2, 3, 19, 0.5, 0.1, phases=("FF",)))
 
 
 @pyuvm.test()
