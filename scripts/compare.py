@@ -1,7 +1,8 @@
 """Run the same operation records on several cores and compare them per operation.
 
 Usage: python scripts/compare.py --designs dense,swpu [--records DIR] [--out build]
-Each design runs its test_training_records test on Verilator with toggle counting (scripts/sim.py),
+Each design runs its test_training_records test (or its manifest's compare_tests) on Verilator with
+toggle counting (scripts/sim.py),
 streaming the records in DIR as that core runs them (dense: the records' own operands, zeros and
 all; a sparse core: its masks and formats; a core may run a record in several variants, such as
 swpu@clustered and swpu@natural). Operations are matched by record id. Writes compare.json,
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from verif.common.cores import ROOT, core_names  # noqa: E402
+from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
 
 BASELINE = "dense"
 TEST = "test_training_records"
@@ -38,8 +39,9 @@ COLUMNS = ["op", "variant", "phase", "cycles", "speedup", "ideal_speedup", "frac
 
 def run_design(design: str, records: Path, out: Path) -> Path:
     """The design's records test on Verilator with toggles; returns its summary.json."""
+    tests = load_core(design).extra.get("compare_tests", [TEST])
     cmd = [sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
-           "--tests", TEST, "--records", str(records), "--out", str(out)]
+           "--tests", ",".join(tests), "--records", str(records), "--out", str(out)]
     print(f"[compare] {design}: {' '.join(cmd[1:])}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     summary = out / "summary.json"

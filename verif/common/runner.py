@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,22 @@ def read_results(results_xml: Path) -> tuple[list[str], list[str]]:
     return passed, failed
 
 
+@contextmanager
+def environment(values: dict[str, str]):
+    """os.environ with `values` set, restored afterwards. cocotb's runner lays os.environ over its
+    extra_env, so a variable the caller's shell also sets (make exports RECORDS, SIM) would win."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str] | None = None,
         seed: int | None = None, extra_env: dict[str, str] | None = None, runner=None) -> RunResult:
     """Run the core's test module (all tests, or `tests`) in test_dir and read the results XML."""
@@ -159,10 +176,11 @@ def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str
         plusargs.append(f"+verilator+coverage+file+{test_dir / 'coverage.dat'}")
     env = {"CORE": core.name, "SIM": opts.sim, "PYTHONPATH": os.environ["PYTHONPATH"]}
     env.update(extra_env or {})
-    runner.test(test_module=core.test_module, hdl_toplevel=core.toplevel, testcase=tests or None,
-                seed=seed, build_dir=build_dir(core, opts), test_dir=test_dir, results_xml=str(results_xml),
-                waves=opts.waves, plusargs=plusargs, test_args=test_args, extra_env=env,
-                timescale=("1ns", "1ps") if opts.sim == "icarus" else None)
+    with environment(env):
+        runner.test(test_module=core.test_module, hdl_toplevel=core.toplevel, testcase=tests or None,
+                    seed=seed, build_dir=build_dir(core, opts), test_dir=test_dir, results_xml=str(results_xml),
+                    waves=opts.waves, plusargs=plusargs, test_args=test_args, extra_env=env,
+                    timescale=("1ns", "1ps") if opts.sim == "icarus" else None)
     passed, failed = read_results(results_xml)
     return RunResult(results_xml, test_dir, passed, failed)
 

@@ -254,7 +254,8 @@ def operation_from_record(record, align: bool = True) -> Operation:
         s = np.ascontiguousarray(arr["a_q"].T)
         operands = {"s": s, "x": arr["b_q"]}
     meta["sparsity_s"] = float(np.mean(s == 0))
-    return Operation(record.id, record.phase, operands, meta=meta)
+    # "<record id>@align" or "@noalign": make compare matches it to the record and names the variant
+    return Operation(f"{record.id}@{'align' if align else 'noalign'}", record.phase, operands, meta=meta)
 
 
 def ep_wg_from_records(bp, wg, align: bool = True) -> Operation:
@@ -264,7 +265,7 @@ def ep_wg_from_records(bp, wg, align: bool = True) -> Operation:
         raise ValueError(f"{bp.id} and {wg.id} do not share their error map")
     op = operation_from_record(bp, align)
     op.operands["x"] = wg.arrays["b_q"]
-    op.op_id = f"{bp.id}+WG"
+    op.op_id = f"{bp.id}+WG@{'align' if align else 'noalign'}"
     op.meta["wg"] = True
     return op
 
