@@ -11,16 +11,16 @@ WAVES   ?= 0
 RECORDS ?=
 SEEDS   ?= 3
 JOBS    ?= auto
-DESIGNS ?= dense swpu
+DESIGNS ?= dense swpu dqstp
 
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
-.PHONY: help setup sim test regress compare cov lint bench clean
+.PHONY: help setup sim test regress compare area cov lint bench clean
 help:
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
-	@echo "make compare [DESIGNS=\"dense swpu\"] [RECORDS=dir]"
-	@echo "make test | regress [SEEDS=3] | cov | lint | bench | clean"
+	@echo "make compare [DESIGNS=\"dense swpu dqstp\"] [RECORDS=\"dir ...\"]"
+	@echo "make test | regress [SEEDS=3] | area | cov | lint | bench | clean"
 
 $(VENV)/.installed: requirements.txt scripts/check_system.sh
 	@bash scripts/check_system.sh
@@ -36,7 +36,7 @@ sim: setup
 	@for s in $(SIM); do $(VPY) scripts/sim.py $(SIM_ARGS) --sim $$s || exit 1; done
 
 test: setup
-	$(VPY) -m pytest -n 2 --dist loadgroup -q models/tests verif
+	$(VPY) -m pytest -n 2 --dist loadgroup -q models/tests scripts/tests verif
 
 regress: setup
 	$(VPY) -m pytest -m regress -n $(JOBS) -q verif/test_regress.py --seeds $(SEEDS) \
@@ -44,6 +44,9 @@ regress: setup
 
 compare: setup
 	$(VPY) scripts/compare.py --designs "$(DESIGNS)" $(if $(RECORDS),--records $(RECORDS))
+
+area: setup
+	$(VPY) scripts/area.py --json build/area.json
 
 cov: setup
 	$(VPY) scripts/coverage.py --seeds $(SEEDS)

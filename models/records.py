@@ -28,6 +28,7 @@ On disk: ``<dir>/<method>/<layer>/<phase>-<step>.npz`` (a, b, c and arrays as ``
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,12 +126,16 @@ def _load_one(npz_path: Path) -> OperationRecord:
     return rec
 
 
-def load_records(path, *, method: str | None = None, layer: str | None = None,
-                 phase: str | None = None, verify: bool = False) -> list[OperationRecord]:
-    """All records under ``path`` (a directory, searched recursively, or one .npz/.json record file),
-    sorted by method, layer, phase (FF, BP, WG) and step, optionally filtered.
-    ``verify`` recomputes every c with the golden GEMM."""
-    path = Path(path)
+def record_paths(path) -> list[Path]:
+    """The record locations a RECORDS value names: a path, a list of them, or paths joined by os.pathsep."""
+    parts = list(path) if isinstance(path, (list, tuple)) else str(path).split(os.pathsep)
+    paths = [Path(p) for p in parts if str(p)]
+    if not paths:
+        raise RecordError("no record path given")
+    return paths
+
+
+def _record_files(path: Path) -> list[Path]:
     if not path.exists():
         raise RecordError(f"{path}: no such file or directory")
     if path.is_dir():
@@ -143,6 +148,16 @@ def load_records(path, *, method: str | None = None, layer: str | None = None,
         raise RecordError(f"{path}: a record is a .npz file with its .json, or a directory of them")
     if not files:
         raise RecordError(f"{path}: no operation records (*.npz) found")
+    return files
+
+
+def load_records(path, *, method: str | None = None, layer: str | None = None,
+                 phase: str | None = None, verify: bool = False) -> list[OperationRecord]:
+    """All records under ``path`` (a directory, searched recursively, or one .npz/.json record file;
+    several of them as a list or joined by os.pathsep), sorted by method, layer, phase (FF, BP, WG)
+    and step, optionally filtered. ``verify`` recomputes every c with the golden GEMM."""
+    paths = record_paths(path)
+    files = sorted(dict.fromkeys(f for p in paths for f in _record_files(p)))
     recs = [_load_one(f) for f in files]
     recs = [r for r in recs if (method is None or r.method == method) and (layer is None or r.layer == layer)
             and (phase is None or r.phase == phase)]

@@ -1,11 +1,11 @@
 """Run the same operation records on several cores and compare them per operation.
 
-Usage: python scripts/compare.py --designs dense,swpu [--records DIR] [--out build]
+Usage: python scripts/compare.py --designs dense,swpu,dqstp [--records DIR ...] [--out build]
 Each design runs its test_training_records test (or its manifest's compare_tests) on Verilator with
-toggle counting (scripts/sim.py),
-streaming the records in DIR as that core runs them (dense: the records' own operands, zeros and
-all; a sparse core: its masks and formats; a core may run a record in several variants, such as
-swpu@clustered and swpu@natural). Operations are matched by record id. Writes compare.json,
+toggle counting (scripts/sim.py), streaming the records as that core runs them (dense: every
+record's own operands, zeros and all; a sparse core: the records of its own training method, in its
+masks and formats; a core may run a record in several variants, such as swpu@clustered and
+swpu@natural). Operations are matched by record id. Writes compare.json,
 compare.csv and compare.png into --out and prints the table. Definitions: architecture.md, Metrics.
 """
 from __future__ import annotations
@@ -13,15 +13,18 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from models.records import RecordError, load_records  # noqa: E402
 from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
 
 BASELINE = "dense"
+DEFAULT_RECORDS = [ROOT / "models" / "data" / "compare" / "swpu-s85", ROOT / "models" / "data" / "records" / "dqstp"]
 TEST = "test_training_records"
 DEFINITIONS = {
     "cycles": "compute cycles from start to done (CYC_COMPUTE), summed over the operation's jobs",
@@ -32,16 +35,18 @@ DEFINITIONS = {
     "sram_reads": "SRAM word reads of every buffer during the operation (load, compute, drain)",
     "toggles_per_effectual_mac": "bit toggles of the whole core in the operation's window (FST) / the "
                                  "core's effectual MACs: a power proxy, not an energy figure",
+    "parts": "records a job does at once (dqstp: BP with WG); dense's row is then the sum of its runs "
+             "of those records, and such jobs are totalled apart",
 }
 COLUMNS = ["op", "variant", "phase", "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "utilization",
            "sram_reads", "toggles", "toggles_per_effectual_mac", "effectual_macs", "dense_macs"]
 
 
-def run_design(design: str, records: Path, out: Path) -> Path:
+def run_design(design: str, records: list[Path], out: Path) -> Path:
     """The design's records test on Verilator with toggles; returns its summary.json."""
     tests = load_core(design).extra.get("compare_tests", [TEST])
     cmd = [sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
-           "--tests", ",".join(tests), "--records", str(records), "--out", str(out)]
+           "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
     print(f"[compare] {design}: {' '.join(cmd[1:])}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     summary = out / "summary.json"
@@ -64,15 +69,31 @@ def compare(summaries: dict[str, dict]) -> list[dict]:
         for op in summary["ops"]:
             rec, variant = variant_of(design, op["id"])
             by_op.setdefault(rec, {})[variant] = op
+    dense = {rec: variants[BASELINE] for rec, variants in by_op.items() if BASELINE in variants}
     rows = []
     for rec in sorted(by_op):
-        variants = by_op[rec]
+        variants = dict(by_op[rec])
+        # A job that does several records at once (dqstp: BP with WG) is set against dense doing each
+        parts = next((op["parts"] for op in variants.values() if op.get("parts")), None)
+        if BASELINE not in variants and parts and all(p in dense for p in parts):
+            variants[BASELINE] = combined_op([dense[p] for p in parts], parts)
         base = variants.get(BASELINE)
         if base is None or len(variants) < 2:
             continue
         for variant, op in sorted(variants.items(), key=lambda kv: (kv[0] != BASELINE, kv[0])):
             rows.append(row(rec, variant, op, base))
     return rows
+
+
+def combined_op(ops: list[dict], parts: list[str]) -> dict:
+    """Several metrics entries of one core as one: counts summed, ratios recomputed."""
+    total = {key: sum(op[key] for op in ops) for key in
+             ("cycles", "dense_macs", "golden_effectual_macs", "effectual_macs", "mac_slots", "sram_reads")}
+    toggles = sum(op.get("toggles") or 0 for op in ops)
+    return {**total, "phase": "+".join(op["phase"] for op in ops), "parts": parts,
+            "utilization": total["effectual_macs"] / total["mac_slots"] if total["mac_slots"] else 0.0,
+            "toggles": toggles, "toggles_per_effectual_mac": toggles / total["effectual_macs"] if total["effectual_macs"] else None,
+            "sram_by_buffer": {k: sum(op["sram_by_buffer"][k] for op in ops) for k in ops[0]["sram_by_buffer"]}}
 
 
 def row(rec: str, variant: str, op: dict, base: dict) -> dict:
@@ -87,22 +108,31 @@ def row(rec: str, variant: str, op: dict, base: dict) -> dict:
         "toggles_per_effectual_mac": op.get("toggles_per_effectual_mac"),
         "effectual_macs": op["effectual_macs"], "dense_macs": op["dense_macs"], "mac_slots": op["mac_slots"],
         "sram_by_buffer": op["sram_by_buffer"], "core_counters": op.get("core_counters", {}),
+        "parts": op.get("parts") or [],
     }
 
 
 def step_of(op_id: str) -> str:
     """The training step of a record id (method/layer/phase/step), or '' when it has none."""
-    last = op_id.rsplit("/", 1)[-1]
+    last = op_id.rsplit("/", 1)[-1].split("+")[0]
     return last if last.isdigit() else ""
 
 
 def totals(rows: list[dict]) -> list[dict]:
-    """Per variant, over all compared operations and over those of each training step: summed
-    cycles, MACs, reads and toggles."""
-    groups = {"ALL": rows}
-    for step in sorted({step_of(r["op"]) for r in rows} - {""}, key=int):
-        groups[f"ALL step {step}"] = [r for r in rows if step_of(r["op"]) == step]
-    return [t for label, sel in groups.items() for t in group_totals(label, sel)]
+    """Per record set (the training method a record id starts with, so that dense is totalled over
+    the same records as the core it is set against) and variant: over all its operations and over
+    those of each training step, summed cycles, MACs, reads and toggles. Jobs made of several
+    records are totalled apart (their records are already counted one by one)."""
+    groups: dict[str, list[dict]] = {}
+    for method in dict.fromkeys(r["op"].split("/")[0] for r in rows):
+        mine = [r for r in rows if r["op"].split("/")[0] == method]
+        single = [r for r in mine if not r["parts"]]
+        groups[f"ALL {method}"] = single
+        for step in sorted({step_of(r["op"]) for r in single} - {""}, key=int):
+            groups[f"ALL {method} step {step}"] = [r for r in single if step_of(r["op"]) == step]
+        if len(single) < len(mine):
+            groups[f"ALL {method} multi-record jobs"] = [r for r in mine if r["parts"]]
+    return [t for label, sel in groups.items() if sel for t in group_totals(label, sel)]
 
 
 def group_totals(label: str, rows: list[dict]) -> list[dict]:
@@ -145,44 +175,60 @@ def print_table(rows: list[dict]) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> None:
+    """Per record set (one column of panels each): speedup against the ideal (log scale),
+    utilization and toggles per effectual MAC for every operation and variant."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    ops = list(dict.fromkeys(r["op"] for r in rows))
-    variants = [v for v in dict.fromkeys(r["variant"] for r in rows) if v != BASELINE]
+    sets = list(dict.fromkeys(r["op"].split("/")[0] for r in rows))
     get = {(r["op"], r["variant"]): r for r in rows}
-    fig, axes = plt.subplots(3, 1, figsize=(max(8, 0.9 * len(ops) * max(1, len(variants))), 11), sharex=True)
-    width = 0.8 / max(1, len(variants) + 1)
-    x = range(len(ops))
-    for i, v in enumerate(variants):
-        sp = [get.get((o, v), {}).get("speedup") or 0 for o in ops]
-        ideal = [get.get((o, v), {}).get("ideal_speedup") or 0 for o in ops]
-        pos = [xi + i * width for xi in x]
-        axes[0].bar(pos, sp, width, label=f"{v} speedup")
-        axes[0].scatter(pos, ideal, marker="_", s=200, color="black", zorder=3,
-                        label="ideal (dense MACs / effectual MACs)" if i == 0 else None)
-    for i, v in enumerate([BASELINE] + variants):
-        pos = [xi + i * width for xi in x]
-        axes[1].bar(pos, [get.get((o, v), {}).get("utilization") or 0 for o in ops], width, label=v)
-        axes[2].bar(pos, [get.get((o, v), {}).get("toggles_per_effectual_mac") or 0 for o in ops], width, label=v)
-    axes[0].set_ylabel("speedup over dense")
-    axes[1].set_ylabel("utilization")
-    axes[2].set_ylabel("toggles / effectual MAC")
-    axes[2].set_xticks([xi + width * len(variants) / 2 for xi in x], ops, rotation=45, ha="right")
-    for ax in axes:
-        ax.legend(fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_title("same operation records on each core (Verilator; proxies, see compare.json definitions)")
+    ops_of = {m: list(dict.fromkeys(r["op"] for r in rows if r["op"].split("/")[0] == m)) for m in sets}
+    variants_of = {m: [v for v in dict.fromkeys(r["variant"] for r in rows if r["op"].split("/")[0] == m)
+                       if v != BASELINE] for m in sets}
+    widths = [max(4.0, 0.35 * len(ops_of[m]) * (len(variants_of[m]) + 1)) for m in sets]
+    fig, axes = plt.subplots(3, len(sets), figsize=(min(sum(widths), 40), 11), squeeze=False,
+                             gridspec_kw={"width_ratios": widths})
+    for col, m in enumerate(sets):
+        ops, variants = ops_of[m], variants_of[m]
+        labels = [o.split("/", 1)[1] for o in ops]
+        width = 0.8 / (len(variants) + 1)
+        x = range(len(ops))
+        for i, v in enumerate(variants):
+            pos = [xi + (i + 1) * width for xi in x]
+            axes[0][col].bar(pos, [get.get((o, v), {}).get("speedup") or 0 for o in ops], width, label=v)
+        axes[0][col].scatter([xi + width * (len(variants) + 1) / 2 for xi in x],
+                             [max(get.get((o, v), {}).get("ideal_speedup") or 0 for v in variants) for o in ops],
+                             marker="_", s=300, color="black", zorder=3, label="ideal (dense MACs / effectual MACs)")
+        axes[0][col].axhline(1.0, color="grey", lw=0.8)
+        axes[0][col].set_yscale("log")
+        for i, v in enumerate([BASELINE] + variants):
+            pos = [xi + i * width for xi in x]
+            axes[1][col].bar(pos, [get.get((o, v), {}).get("utilization") or 0 for o in ops], width, label=v)
+            axes[2][col].bar(pos, [get.get((o, v), {}).get("toggles_per_effectual_mac") or 0 for o in ops],
+                             width, label=v)
+        axes[0][col].set_title(f"{m} records")
+        axes[2][col].set_xticks([xi + width * len(variants) / 2 for xi in x], labels, rotation=60, ha="right",
+                                fontsize=8)
+        for ax in (axes[0][col], axes[1][col]):
+            ax.set_xticks([])
+        for ax in (axes[0][col], axes[1][col], axes[2][col]):
+            ax.legend(fontsize=7)
+            ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("speedup over dense (log)")
+    axes[1][0].set_ylabel("utilization")
+    axes[2][0].set_ylabel("toggles / effectual MAC")
+    fig.suptitle("the same operation records on each core (Verilator; proxies, see compare.json definitions)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--designs", default="dense,swpu", help=f"comma-separated, from {', '.join(core_names())}")
-    parser.add_argument("--records", type=Path, default=ROOT / "models" / "data" / "compare" / "swpu-s85",
-                        help="operation records (a folder or a file)")
+    parser.add_argument("--designs", default="dense,swpu,dqstp", help=f"comma-separated, from {', '.join(core_names())}")
+    parser.add_argument("--records", type=Path, nargs="+", default=DEFAULT_RECORDS,
+                        help="operation records (folders or files); each core runs those of its own "
+                             "training method, dense runs them all")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--no-run", action="store_true",
                         help="re-tabulate the summaries of the last run instead of simulating again")
@@ -195,9 +241,13 @@ def main(argv=None) -> int:
         designs.insert(0, BASELINE)
     if len(designs) < 2:
         parser.error("name at least one core to compare with dense")
-    if not args.records.exists():
-        parser.error(f"--records {args.records}: no such file or folder")
-    records = args.records.resolve()
+    records = [r.resolve() for r in args.records]
+    try:
+        for design in designs:
+            if design != BASELINE:  # a sparse core runs the records of its own method (same name)
+                load_records(records, method=design)
+    except RecordError as exc:
+        parser.error(f"--records: {exc}")
     runs = {d: args.out / "compare" / d for d in designs}
     if args.no_run:
         missing = [str(runs[d] / "summary.json") for d in designs if not (runs[d] / "summary.json").exists()]
@@ -210,12 +260,13 @@ def main(argv=None) -> int:
             summaries = {d: json.loads(f.result().read_text()) for d, f in futures.items()}
     rows = compare(summaries)
     if not rows:
-        print(f"[compare] no operation of {records} ran on dense and on another core", file=sys.stderr)
+        print(f"[compare] no operation of {', '.join(map(str, records))} ran on dense and on another core",
+              file=sys.stderr)
         return 1
     all_rows = rows + totals(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.json").write_text(json.dumps(
-        {"records": str(records), "designs": designs, "definitions": DEFINITIONS,
+        {"records": [str(r) for r in records], "designs": designs, "definitions": DEFINITIONS,
          "note": "cycles, utilization, SRAM reads and toggles are counted by the simulated RTL; toggles "
                  "are a power proxy for comparing cores, not an energy estimate",
          "ops": rows, "totals": totals(rows)}, indent=1))

@@ -53,22 +53,24 @@ def main(argv=None) -> int:
     parser.add_argument("--tests", default="", help="comma-separated test names (default: all)")
     parser.add_argument("--waves", action="store_true", help="keep the wave file for viewing")
     parser.add_argument("--no-toggles", action="store_true", help="skip wave dumping and toggle counts (faster)")
-    parser.add_argument("--records", default="", help="operation records to stream (a folder or a file)")
+    parser.add_argument("--records", default="", help=f"operation records to stream (folders or files, joined by {os.pathsep!r})")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default build/<core>/<sim>)")
     args = parser.parse_args(argv)
     try:
         core = load_core(args.design)
     except ValueError as exc:
         parser.error(str(exc))
-    if args.records and not Path(args.records).exists():
-        parser.error(f"--records {args.records}: no such file or folder")
+    records = [Path(r).resolve() for r in args.records.split(os.pathsep) if r]
+    for path in records:
+        if not path.exists():
+            parser.error(f"--records {path}: no such file or folder")
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     tests = [t for t in args.tests.split(",") if t]
     opts = runner.BuildOptions(args.sim, waves=args.waves or not args.no_toggles)
     out = args.out or ROOT / "build" / core.name / args.sim
     for stale in out.glob("metrics_*.json"):
         stale.unlink()
-    extra_env = {"RECORDS": str(Path(args.records).resolve())} if args.records else {}
+    extra_env = {"RECORDS": os.pathsep.join(map(str, records))} if records else {}
     print(f"[sim] {core.name} on {args.sim}, seed {seed}, tests: {', '.join(tests) or 'all'}", flush=True)
     t0 = time.time()
     result = runner.run(core, opts, out, tests=tests, seed=seed, extra_env=extra_env)

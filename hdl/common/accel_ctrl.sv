@@ -1,10 +1,11 @@
 // The common status, interrupt and performance-counter logic behind every core's CSR block.
 // The core reports events (job done/error, load error, MAC counts per cycle); this module keeps
 // STATUS, ERR_CODE, irq and the counters of architecture.md. SRAM counters live in sram_1r1w.
+// MAC_SLOTS adds mac_units_i per busy cycle: the multipliers (or lanes) the running job has.
 module accel_ctrl
   import accel_pkg::*;
 #(
-  parameter int NumMult = 16,
+  parameter int NumMult = 16,          // the most MAC units a job can use
   parameter int IncW = $clog2(NumMult + 1)
 ) (
   input  logic            clk_i,
@@ -23,6 +24,7 @@ module accel_ctrl
   input  logic            busy_i,
   input  logic            loading_i,
   input  logic            draining_i,
+  input  logic [IncW-1:0] mac_units_i,
   input  logic [IncW-1:0] mac_effectual_inc_i,
   input  logic [IncW-1:0] mac_skipped_inc_i,
   input  logic            in_valid_i,
@@ -90,7 +92,7 @@ module accel_ctrl
       cyc_load_o <= cyc_load_o + 32'(loading_i);
       cyc_compute_o <= cyc_compute_o + 32'(busy_i);
       cyc_drain_o <= cyc_drain_o + 32'(draining_i);
-      mac_slots_o <= mac_slots_o + (busy_i ? 32'(NumMult) : 32'd0);
+      mac_slots_o <= mac_slots_o + (busy_i ? 32'(mac_units_i) : 32'd0);
       mac_effectual_o <= mac_effectual_o + 32'(mac_effectual_inc_i);
       mac_skipped_o <= mac_skipped_o + 32'(mac_skipped_inc_i);
       in_stall_o <= in_stall_o + 32'(in_valid_i && !in_ready_i);

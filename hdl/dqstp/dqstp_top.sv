@@ -494,6 +494,8 @@ module dqstp_top
   // ---------------------------------------------------------------- counters
   wire perf_clear = csr_perf_clear || csr_soft_reset;
   wire [IncW-1:0] effectual_inc = IncW'(shift_eff) + IncW'(wg_eff);
+  // MAC slots per compute cycle: the lanes of every array the job uses (BP with WG uses both)
+  wire [IncW-1:0] units = (ep_q ? IncW'(Lanes) : IncW'(0)) + (wg_q ? IncW'(WgMults) : IncW'(0));
   always_ff @(posedge clk) begin : p_core_counters
     if (!rst_n || perf_clear) begin
       {cyc_decode_q, cyc_ep_q, cyc_wg_q, cyc_overlap_q, lane_busy_q, shift_ops_q, shift_eff_q, wg_eff_q} <= '0;
@@ -521,14 +523,14 @@ module dqstp_top
     end
   end
 
-  accel_ctrl #(.NumMult(Lanes), .IncW(IncW)) u_ctrl (
+  accel_ctrl #(.NumMult(Lanes + WgMults), .IncW(IncW)) u_ctrl (
     .clk_i(clk), .rst_ni(rst_n),
     .start_i(job_start), .soft_reset_i(csr_soft_reset), .irq_clear_i(csr_irq_clear),
     .perf_clear_i(csr_perf_clear),
     .job_done_i(job_done), .job_err_i(job_err), .job_err_code_i(job_err_code),
     .load_err_i(load_err), .load_err_code_i(load_err_code),
     .busy_i(busy), .loading_i(loading), .draining_i(draining),
-    .mac_effectual_inc_i(effectual_inc), .mac_skipped_inc_i(IncW'(0)),
+    .mac_units_i(units), .mac_effectual_inc_i(effectual_inc), .mac_skipped_inc_i(IncW'(0)),
     .in_valid_i(s_axis_tvalid), .in_ready_i(s_axis_tready),
     .out_valid_i(m_axis_tvalid), .out_ready_i(m_axis_tready),
     .done_o(done), .error_o(error), .err_code_o(err_code), .irq_o(irq),

@@ -677,7 +677,7 @@ module swpu_top
     .job_done_i(job_done), .job_err_i(job_err), .job_err_code_i(job_err_code),
     .load_err_i(load_err), .load_err_code_i(load_err_code),
     .busy_i(busy), .loading_i(loading), .draining_i(draining),
-    .mac_effectual_inc_i(effectual), .mac_skipped_inc_i(skipped),
+    .mac_units_i(CountW'(Lanes)), .mac_effectual_inc_i(effectual), .mac_skipped_inc_i(skipped),
     .in_valid_i(s_axis_tvalid), .in_ready_i(s_axis_tready),
     .out_valid_i(m_axis_tvalid), .out_ready_i(m_axis_tready),
     .done_o(done), .error_o(error), .err_code_o(err_code), .irq_o(irq),

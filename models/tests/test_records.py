@@ -1,5 +1,6 @@
 """Operation records: the committed fixtures against the golden model, the spec, slicing and the loader."""
 import json
+import os
 import shutil
 
 import numpy as np
@@ -208,6 +209,19 @@ def test_save_and_load_round_trip(tmp_path):
     assert load_records(tmp_path, phase="WG")[0].id == "m/l/WG/3"
     with pytest.raises(RecordError, match="no records match"):
         load_records(tmp_path, phase="FF")
+
+
+
+def test_several_record_paths_load_as_one_set(tmp_path):
+    a = np.array([[1, 0], [0, 2]], np.float16)
+    for method, where in (("m1", "x"), ("m2", "y")):
+        OperationRecord(method, "l", "FF", 0, a, a, golden.gemm_fp16(a, a)).save(tmp_path / where)
+    both = ["m1/l/FF/0", "m2/l/FF/0"]
+    assert [r.id for r in load_records([tmp_path / "x", tmp_path / "y"])] == both
+    assert [r.id for r in load_records(f"{tmp_path / 'y'}{os.pathsep}{tmp_path / 'x'}")] == both
+    assert [r.id for r in load_records([tmp_path / "x", tmp_path], method="m1")] == ["m1/l/FF/0"]  # no twice
+    with pytest.raises(RecordError, match="no such file"):
+        load_records([tmp_path / "x", tmp_path / "missing"])
 
 
 def test_loader_rejects_malformed_records(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time
 from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
                    uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
@@ -93,12 +93,22 @@ class CoreCodec(ABC):
                 words[i] = words.get(i, 0) + len(beats)
         return words
 
+    def mac_units(self, op: Operation) -> int:
+        """MAC units (multipliers, lanes) the operation's jobs have per compute cycle: MAC_SLOTS
+        is this times CYC_COMPUTE."""
+        return self.num_mult
+
     def fault_errors(self) -> dict[str, str]:
         return {**FAULT_ERRORS, **self.core_faults}
 
     def check(self, op: Operation, res: "OpResult") -> list[str]:
         """Core-specific checks of a finished job (counters, error details); messages of failures."""
         return []
+
+    def metrics(self, op: Operation, counters: dict[str, int]) -> dict:
+        """Core-specific figures of a good operation for its metrics entry (utilization of extra
+        arrays, the variant it ran in, ...)."""
+        return {}
 
     @abstractmethod
     def csr_writes(self, op: Operation) -> list[tuple[str, int]]:
@@ -295,7 +305,7 @@ class Scoreboard(uvm_subscriber):
         c = res.counters
         checks = {
             "MAC_EFFECTUAL": (c["MAC_EFFECTUAL"], effectual),
-            "MAC_SLOTS": (c["MAC_SLOTS"], self.codec.num_mult * c["CYC_COMPUTE"]),
+            "MAC_SLOTS": (c["MAC_SLOTS"], self.codec.mac_units(op) * c["CYC_COMPUTE"]),
             "OUT_BEATS": (c["OUT_BEATS"], self.codec.result_beats(op)),
             "result beats": (res.result_beats, self.codec.result_beats(op)),
         }
@@ -349,6 +359,7 @@ class MetricsCollector(uvm_subscriber):
             "window_ns": [res.times_ns["load"], res.times_ns["end"]],
             "compute_window_ns": [res.times_ns.get("start", res.times_ns["load"]), res.times_ns["done"]],
             "core_counters": {name: c[name] for name in self.codec.core_counters},
+            **self.codec.metrics(res.op, c),
             **{k: v for k, v in res.op.meta.items() if k in ("source", "sparsity_a", "sparsity_b", "order")},
         })
 
@@ -455,6 +466,30 @@ class AccelBaseTest(uvm_test):
                 await self.run_ops(self.tag(make_ops(f"{in_kind}-{out_kind}")))
         self.source.set_pause(None)
         self.sink.set_pause(None)
+
+    async def interrupt(self, op: Operation, when: str, soft: bool, after_cycles: int = 20):
+        """Start `op`, then reset the core `after_cycles` into its operand load (when="load") or its
+        compute phase ("compute"), by rst_n or by CTRL.soft_reset; the core must come back idle."""
+        if when not in ("load", "compute"):
+            raise ValueError(f"interrupt: when must be 'load' or 'compute', not {when!r}")
+        job = cocotb.start_soon(self.env.agent.driver.execute(op))
+        if when == "load":
+            await with_timeout(RisingEdge(self.dut.s_axis_tvalid), 10_000 * CLOCK_NS, "ns")
+        else:
+            for _ in range(2000):  # until the job computes (the driver waits for irq meanwhile)
+                if (await self.csr.read_fields("STATUS"))["busy"]:
+                    break
+            else:
+                raise AssertionError(f"{op.op_id}: the job never started computing")
+        await ClockCycles(self.dut.clk, after_cycles)
+        job.cancel()
+        if soft:
+            await self.csr.write("CTRL", soft_reset=1)
+        else:
+            await self.reset()
+        status = await self.csr.read_fields("STATUS")
+        assert not status["busy"] and not status["done"] and not status["draining"], \
+            f"{op.op_id}: after the {'soft ' if soft else ''}reset in {when}: {status}"
 
     async def body(self):
         await self.run_ops(self.operations())

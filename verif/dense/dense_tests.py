@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 
-import cocotb
 import pyuvm
-from cocotb.triggers import ClockCycles, RisingEdge
 
 from verif.common.cores import load_core
 from verif.common.csr_map import load_csr_map
@@ -102,34 +100,14 @@ class test_reset_mid_operation(DenseTest):
     """rst_n during an operand load and during compute, then soft reset during compute: each time the
     next job completes and is correct."""
 
-    async def interrupted(self, when: str, soft: bool):
-        op = random_op(self.rng, f"interrupted/{when}", 16, 16, 200)
-        driver = self.env.agent.driver
-        job = cocotb.start_soon(driver.execute(op))
-        if when == "load":
-            await RisingEdge(self.dut.s_axis_tvalid)
-            await ClockCycles(self.dut.clk, 20)
-        else:
-            for _ in range(1000):  # until the job computes (the driver waits for irq meanwhile)
-                if (await self.csr.read_fields("STATUS"))["busy"]:
-                    break
-            else:
-                raise AssertionError("the interrupted job never started computing")
-            await ClockCycles(self.dut.clk, 50)
-        job.cancel()
-        if soft:
-            await self.csr.write("CTRL", soft_reset=1)
-        else:
-            await self.reset()
-        status = await self.csr.read_fields("STATUS")
-        assert not status["busy"] and not status["done"] and not status["draining"], f"after reset: {status}"
-
     async def body(self):
-        await self.interrupted("load", soft=False)
+        await self.interrupt(random_op(self.rng, "interrupted/load", 16, 16, 200), "load", soft=False)
         await self.run_ops(self.tag([random_op(self.rng, "after_reset/load", 7, 9, 15, 0.3, 0.3)]))
-        await self.interrupted("compute", soft=False)
+        await self.interrupt(random_op(self.rng, "interrupted/compute", 16, 16, 200), "compute", soft=False,
+                             after_cycles=50)
         await self.run_ops(self.tag([random_op(self.rng, "after_reset/compute", 7, 9, 15, 0.3, 0.3)]))
-        await self.interrupted("compute", soft=True)
+        await self.interrupt(random_op(self.rng, "interrupted/soft", 16, 16, 200), "compute", soft=True,
+                             after_cycles=50)
         await self.run_ops(self.tag([random_op(self.rng, "after_soft_reset", 7, 9, 15, 0.3, 0.3)]))
 
 

@@ -28,7 +28,7 @@ CODES_PER_WORD = WORD_BITS // CODE_BITS
 X_PER_WORD = WORD_BITS // VALUE_BITS
 BUF_F, BUF_W, BUF_X = 0, 1, 2
 
-# Malformed FCSR frames a test can ask for (op.meta["malform"]) and the error each must give.
+# Malformed FCSR frames (faults a test names in op.fault) and the core error each must give.
 MALFORM_ERRORS = {
     "extra_bitmap_bit": "FCSR_COUNT",      # popcount above the values sent
     "missing_bitmap_bit": "FCSR_COUNT",    # popcount below the values sent
@@ -87,6 +87,10 @@ def malformed_fcsr(s: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[
 
 class DqstpCodec(CoreCodec):
     num_mult = LANES
+    # wg_beside_ff: WG asked for (CFG.wg_en) in an FF job; WG runs beside EP only
+    core_faults = {**MALFORM_ERRORS, "wg_beside_ff": "WG_NEEDS_BP"}
+    core_counters = ("CYC_DECODE", "CYC_EP", "CYC_WG", "CYC_OVERLAP", "LANE_BUSY", "SHIFT_OPS",
+                     "SHIFT_EFFECTUAL", "WG_EFFECTUAL", "NNZ")
 
     def __init__(self, csr_map: CsrMap, params: dict | None = None):
         self.map = csr_map
@@ -111,9 +115,8 @@ class DqstpCodec(CoreCodec):
     # ---- configuration and operands
     def fcsr_frame(self, op: Operation) -> tuple[list[int], int]:
         s = op.operands["s"]
-        kind = op.meta.get("malform")
-        if kind:
-            words, nnz = malformed_fcsr(s, kind, np.random.default_rng(op.meta.get("malform_seed", 0)))
+        if op.fault in MALFORM_ERRORS:
+            words, nnz = malformed_fcsr(s, op.fault, np.random.default_rng(op.meta.get("malform_seed", 0)))
         else:
             f = FCSR.encode(s)
             words, nnz = f.pack(WORD_BITS, VALUE_BITS), len(f.values)
@@ -131,12 +134,10 @@ class DqstpCodec(CoreCodec):
             k = 0xFFFF
         elif op.fault == "bad_phase":
             phase = 3
-        if op.meta.get("wg_on_phase"):        # a bad configuration: WG asked for beside FF or WG
-            phase = phases[op.meta["wg_on_phase"]]
         cfg = self.map["CFG"]
         cfg_word = cfg.fields["align_en"].insert(0, int(op.meta.get("align", True)))
         cfg_word = cfg.fields["wg_en"].insert(cfg_word, int(op.phase == "BP" and has_wg(op)
-                                                            or bool(op.meta.get("wg_on_phase"))))
+                                                            or op.fault == "wg_beside_ff"))
         return [("DIM_M", d["M"]), ("DIM_N", n), ("DIM_K", k), ("DIM_J", d["J"]), ("PHASE", phase),
                 ("CFG", cfg_word), ("FCSR_WORDS", len(words)), ("FCSR_NNZ", nnz)]
 
@@ -159,7 +160,7 @@ class DqstpCodec(CoreCodec):
         out = [(BUF_F, self.fcsr_frame(op)[0])]
         if has_ep(op):
             out.append((BUF_W, self.pack_codes(op.operands["codes"])))
-        if has_wg(op) or op.meta.get("wg_on_phase"):
+        if has_wg(op) or op.fault == "wg_beside_ff":
             out.append((BUF_X, self.pack_x(op.operands["x"])))
         return out
 
@@ -214,6 +215,32 @@ class DqstpCodec(CoreCodec):
             effectual += golden.effectual_macs(s_t, op.operands["x"])
         return dense, effectual
 
+    def mac_units(self, op):
+        """16 shift-add lanes for FF/EP, 16 multipliers for WG, both for BP with WG."""
+        return LANES * (int(has_ep(op)) + int(has_wg(op)))
+
+    def check(self, op, res):
+        """A good job's core counters against models/golden.py, and the EP/WG overlap: both arrays
+        start when decoding ends and run without a gap, so they overlap for the shorter one's whole
+        run; a job without both arrays must show no overlap."""
+        if op.fault is not None or res.result is None:
+            return []
+        c = res.counters
+        want = self.core_counts(op)
+        want["CYC_OVERLAP"] = min(c["CYC_EP"], c["CYC_WG"]) if has_ep(op) and has_wg(op) else 0
+        return [f"{op.op_id}: {name} is {c[name]}, expected {count}" for name, count in want.items()
+                if c[name] != count]
+
+    def metrics(self, op, counters):
+        c, lanes = counters, self.num_mult
+        per_cycle = lambda count, cycles: count / (lanes * cycles) if cycles else None  # noqa: E731
+        return {"align": bool(op.meta.get("align", True)), "sparsity_s": float(np.mean(op.operands["s"] == 0)),
+                "job": "BP+WG" if op.phase == "BP" and has_wg(op) else op.phase,
+                "parts": op.meta.get("parts", []),
+                "shift_utilization": per_cycle(c["SHIFT_EFFECTUAL"], c["CYC_EP"]),
+                "lane_occupancy": per_cycle(c["SHIFT_OPS"], c["CYC_EP"]),
+                "wg_utilization": per_cycle(c["WG_EFFECTUAL"], c["CYC_WG"])}
+
     def core_counts(self, op) -> dict[str, int]:
         """Core counters a correct job must show: non-zeros decoded, shift-adds done and effectual,
         WG multiplies effectual (models/golden.py counts)."""
@@ -266,7 +293,7 @@ def ep_wg_from_records(bp, wg, align: bool = True) -> Operation:
     op = operation_from_record(bp, align)
     op.operands["x"] = wg.arrays["b_q"]
     op.op_id = f"{bp.id}+WG@{'align' if align else 'noalign'}"
-    op.meta["wg"] = True
+    op.meta.update(wg=True, parts=[bp.id, wg.id])   # make compare sets it against dense BP + WG
     return op
 
 

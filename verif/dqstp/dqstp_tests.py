@@ -10,8 +10,7 @@ from verif.common.cores import load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dqstp import dqstp_coverage
-from verif.dqstp.dqstp_codec import MALFORM_ERRORS, DqstpCodec
-from verif.dqstp.dqstp_env import build_env
+from verif.dqstp.dqstp_codec import CODE_BITS, MALFORM_ERRORS, DqstpCodec
 from verif.dqstp.dqstp_stimulus import TOP_LEVEL, random_op, record_ops
 
 CORE = load_core("dqstp")
@@ -26,9 +25,6 @@ class DqstpTest(AccelBaseTest):
     codec_class = DqstpCodecFromManifest
     csr_map = load_csr_map(CORE.rdl)
     coverage_sample = staticmethod(dqstp_coverage.sample)
-
-    def build_phase(self):
-        self.env = build_env(self)
 
 
 @pyuvm.test()
@@ -66,13 +62,22 @@ class test_empty_rows_and_maps(DqstpTest):
 @pyuvm.test()
 class test_extremes(DqstpTest):
     """The largest exponents (every code at the top level), values -128 and 127 only, and the longest
-    reduction: accumulators reach their largest magnitudes, exact as golden says."""
+    reductions: accumulators reach the largest magnitudes the datapath allows (EP: -128 x -2^6 over
+    K = MaxK is +2^23; WG: -128 x -128 over N = MaxN is +2^24), exact as golden says (golden raises
+    on an accumulator overflow, so int32 never wraps at these limits)."""
 
     def operations(self):
-        k_max = CORE.parameters["MaxK"]
+        k_max, n_max = CORE.parameters["MaxK"], CORE.parameters["MaxN"]
         top = {"zero_frac": 0.0, "levels": (TOP_LEVEL, TOP_LEVEL)}
+        largest_ff = random_op(self.rng, f"extreme/FF/largest/K{k_max}", "FF", 2, 3, k_max, sparsity=0.0, codes=top)
+        largest_ff.operands["s"][:] = -128
+        largest_ff.operands["codes"][:] = TOP_LEVEL | (1 << (CODE_BITS - 1))   # -2^6
+        largest_wg = random_op(self.rng, f"extreme/WG/largest/N{n_max}", "WG", 0, n_max, 4, 16, sparsity=0.0)
+        largest_wg.operands["s"][:] = -128
+        largest_wg.operands["x"][:] = -128
         return self.tag([
             random_op(self.rng, f"extreme/FF/K{k_max}", "FF", 2, 3, k_max, sparsity=0.0, extreme=True, codes=top),
+            largest_ff, largest_wg,
             random_op(self.rng, "extreme/BP+WG", "BP", 2, 40, 24, 16, sparsity=0.0, extreme=True,
                       codes=top, wg=True, x_sparsity=0.0),
             random_op(self.rng, "extreme/low_levels", "FF", 3, 20, 30, sparsity=0.2, codes={"levels": (1, 2)}),
@@ -144,11 +149,12 @@ class test_fcsr_errors(DqstpTest):
 
     def operations(self):
         ops = []
-        for i, (kind, code) in enumerate(MALFORM_ERRORS.items()):
+        for i, kind in enumerate(MALFORM_ERRORS):
             bad = random_op(self.rng, f"malformed/{kind}", ("FF", "WG")[i % 2], 3, 21, 13, 7,
                             sparsity=0.6, empty_rows=0.3)
             bad.operands["s"][0] = 0  # an empty row, for empty_flagged_row
-            bad.meta.update(malform=kind, malform_seed=i, expect_error=code)
+            bad.fault = kind
+            bad.meta["malform_seed"] = i
             ops += [bad, random_op(self.rng, f"after/{kind}", "FF", 3, 11, 9, sparsity=0.5)]
         return self.tag(ops)
 
@@ -166,9 +172,24 @@ class test_bad_configurations(DqstpTest):
             ops += [bad, random_op(self.rng, f"after/{fault}", "WG", 0, 9, 6, 10, sparsity=0.4)]
         bad = random_op(self.rng, "fault/wg_beside_ff", "FF", 3, 8, 5, 6, sparsity=0.4)
         bad.operands["x"] = random_op(self.rng, "x", "WG", 0, 8, 5, 6).operands["x"]
-        bad.meta.update(wg_on_phase="FF", expect_error="WG_NEEDS_BP")
+        bad.fault = "wg_beside_ff"
         ops += [bad, random_op(self.rng, "after/wg_beside_ff", "FF", 3, 8, 5, sparsity=0.4)]
         return self.tag(ops)
+
+
+@pyuvm.test()
+class test_reset_mid_operation(DqstpTest):
+    """rst_n during an operand load, rst_n while EP and WG compute, then a soft reset while they
+    compute: each time the next job completes and is correct."""
+
+    async def body(self):
+        for i, (when, soft) in enumerate((("load", False), ("compute", False), ("compute", True))):
+            label = f"{when}/{'soft' if soft else 'rst_n'}"
+            op = random_op(self.rng, f"interrupted/{label}", "BP", 8, 40, 32, 24, sparsity=0.3, wg=True)
+            await self.interrupt(op, when, soft, after_cycles=10 if when == "load" else 40)
+            after = random_op(self.rng, f"after_reset/{label}", ("FF", "WG", "BP")[i], 4, 15, 11, 9,
+                              sparsity=0.4, wg=i == 2)
+            await self.run_ops(self.tag([after]))
 
 
 @pyuvm.test(expect_fail=True)

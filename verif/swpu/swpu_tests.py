@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import cocotb
 import pyuvm
-from cocotb.triggers import ClockCycles
 
 from verif.common.cores import load_core
 from verif.common.csr_map import load_csr_map
@@ -105,17 +104,7 @@ class test_soft_reset_mid_operation(SwpuTest):
 
     async def body(self):
         op = random_layer_ops(self.rng, "interrupted", 24, 4, 3, 64, 0.3, 0.0, phases=("WG",))[0]
-        job = cocotb.start_soon(self.env.agent.driver.execute(op))
-        for _ in range(2000):
-            if (await self.csr.read_fields("STATUS"))["busy"]:
-                break
-        else:
-            raise AssertionError("the interrupted job never started computing")
-        await ClockCycles(self.dut.clk, 30)
-        job.cancel()
-        await self.csr.write("CTRL", soft_reset=1)
-        status = await self.csr.read_fields("STATUS")
-        assert not status["busy"] and not status["done"] and not status["draining"], f"after reset: {status}"
+        await self.interrupt(op, "compute", soft=True, after_cycles=30)
         await self.run_ops(self.tag(random_layer_ops(self.rng, "after_soft_reset", 9, 2, 3, 19, 0.5, 0.1)))
 
 
