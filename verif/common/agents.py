@@ -88,6 +88,12 @@ def ints_to_words(beats: list[int], beat_bytes: int, dtype) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype).reshape(len(beats), -1)
 
 
+def rows_from_beats(beats: list[int], rows: int, cols: int, per_beat: int, dtype) -> np.ndarray:
+    """A [rows x cols] result sent row by row, each row padded to whole beats of per_beat values."""
+    words = ints_to_words(beats, per_beat * np.dtype(dtype).itemsize, dtype)
+    return words.reshape(rows, -1)[:, :cols].copy()
+
+
 class PausableStream:
     """Idle (source) or back-pressure (sink) cycles from a pause pattern of pause_pattern()."""
 

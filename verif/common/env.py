@@ -244,7 +244,8 @@ class OpDriver(uvm_driver):
         result, beats = None, []
         if status["done"]:
             beats = await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 1000)
-            result = codec.decode(op, beats)
+            # a frame of the wrong length is not decoded: the scoreboard reports its beat count
+            result = codec.decode(op, beats) if len(beats) == codec.result_beats(op) else None
         times["end"] = get_sim_time("ns")
         counters = {name: await csr.read(name) for name in COUNTERS + tuple(codec.core_counters)}
         for i in range(NUM_BUF_COUNTERS):
@@ -290,7 +291,8 @@ class Scoreboard(uvm_subscriber):
                 self.failures.append(f"{op.op_id}: a job with fault {op.fault} reported done")
             return
         if res.result is None:
-            self.failures.append(f"{op.op_id}: no result (done={res.done}, error {res.err_code})")
+            self.failures.append(f"{op.op_id}: no result (done={res.done}, error {res.err_code}, "
+                                 f"{res.result_beats} result beats of {self.codec.result_beats(op)})")
             return
         actual = res.result.copy()
         if self.corrupt:  # the expect-fail twin: one flipped bit must be caught

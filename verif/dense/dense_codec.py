@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from models import golden
-from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.agents import rows_from_beats, words_to_ints
 from verif.common.csr_map import CsrMap
 from verif.common.env import CoreCodec, Operation
 
@@ -80,10 +80,7 @@ class DenseCodec(CoreCodec):
 
     def decode(self, op, beats):
         m, n, _ = self.shape(op)
-        if len(beats) != self.result_beats(op):
-            raise AssertionError(f"{op.op_id}: {len(beats)} result beats, expected {self.result_beats(op)}")
-        words = ints_to_words(beats, self.cols * 4, np.uint32)
-        return words.reshape(m, -1)[:, :n].view(np.float32).copy()
+        return rows_from_beats(beats, m, n, self.cols, np.float32)
 
     def expected(self, op):
         return golden.gemm_fp16(op.operands["a"], op.operands["b"])

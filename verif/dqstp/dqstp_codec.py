@@ -16,7 +16,7 @@ import numpy as np
 
 from models import golden
 from models.formats import CSR, FCSR, pack_sections, to_fields
-from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.agents import rows_from_beats, words_to_ints
 from verif.common.csr_map import CsrMap
 from verif.common.env import CoreCodec, Operation
 
@@ -176,16 +176,13 @@ class DqstpCodec(CoreCodec):
 
     def decode(self, op, beats):
         d = self.shape(op)
-        if len(beats) != self.result_beats(op):
-            raise AssertionError(f"{op.op_id}: {len(beats)} result beats, expected {self.result_beats(op)}")
-        words = ints_to_words(beats, LANES * 4, np.int32)
         c_words, _ = self.result_words(op)
         parts = []
         if has_ep(op):
-            parts.append(words[:c_words].reshape(d["M"], -1)[:, :d["N"]])
+            parts.append(rows_from_beats(beats[:c_words], d["M"], d["N"], LANES, np.int32))
         if has_wg(op):
-            parts.append(words[c_words:].reshape(d["K"], -1)[:, :d["J"]])
-        return parts[0].copy() if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
+            parts.append(rows_from_beats(beats[c_words:], d["K"], d["J"], LANES, np.int32))
+        return parts[0] if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
 
     def expected_parts(self, op) -> list[np.ndarray]:
         """C (FF/EP) and/or G (WG), int32, from models/golden.py."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from models import golden
 from models.methods.swpu import cluster_filters, group_unions
-from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.agents import rows_from_beats, words_to_ints
 from verif.common.csr_map import CsrMap
 from verif.common.env import CoreCodec, Operation, OpResult
 
@@ -166,10 +166,7 @@ class SwpuCodec(CoreCodec):
 
     def decode(self, op, beats):
         m, n, _ = self.shape(op)
-        if len(beats) != self.result_beats(op):
-            raise AssertionError(f"{op.op_id}: {len(beats)} result beats, expected {self.result_beats(op)}")
-        words = ints_to_words(beats, self.cols * 4, np.uint32)
-        return words.reshape(m, -1)[:, :n].view(np.float32).copy()
+        return rows_from_beats(beats, m, n, self.cols, np.float32)
 
     def expected(self, op):
         a_keep, out_keep = self.keep(op)
