@@ -155,6 +155,14 @@ class CoreCodec(ABC):
         return results[0]
 
 
+def gemm_shape(op: Operation) -> tuple[int, int, int]:
+    """(M, N, K) of an operation C = A . B with operands a [M x K] and b [K x N]."""
+    a, b = op.operands["a"], op.operands["b"]
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"{op.op_id}: a GEMM needs A[MxK] and B[KxN], got {a.shape} and {b.shape}")
+    return a.shape[0], b.shape[1], a.shape[1]
+
+
 # ------------------------------------------------------------------ sequences
 class OpSequence(uvm_sequence):
     """Sends a list of operations, in order."""

@@ -13,7 +13,7 @@ import numpy as np
 from models import golden
 from verif.common.agents import rows_from_beats, words_to_ints
 from verif.common.csr_map import CsrMap
-from verif.common.env import CoreCodec, Operation
+from verif.common.env import CoreCodec, Operation, gemm_shape
 
 LANES = 16
 BUF_A, BUF_B = 0, 1
@@ -32,12 +32,7 @@ class DenseCodec(CoreCodec):
         self.a_words, self.b_words, self.c_words = a_words, b_words, c_words
         self.num_mult = rows * cols
 
-    @staticmethod
-    def shape(op: Operation) -> tuple[int, int, int]:
-        a, b = op.operands["a"], op.operands["b"]
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-            raise ValueError(f"{op.op_id}: dense operations need A[MxK] and B[KxN], got {a.shape} and {b.shape}")
-        return a.shape[0], b.shape[1], a.shape[1]
+    shape = staticmethod(gemm_shape)
 
     def dims(self, op):
         m, n, k = self.shape(op)

@@ -92,9 +92,8 @@ class DqstpCodec(CoreCodec):
     core_counters = ("CYC_DECODE", "CYC_EP", "CYC_WG", "CYC_OVERLAP", "LANE_BUSY", "SHIFT_OPS",
                      "SHIFT_EFFECTUAL", "WG_EFFECTUAL", "NNZ")
 
-    def __init__(self, csr_map: CsrMap, params: dict | None = None):
+    def __init__(self, csr_map: CsrMap):
         self.map = csr_map
-        self.p = dict(params or {})
 
     # ---- shapes
     @staticmethod

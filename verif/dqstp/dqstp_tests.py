@@ -16,13 +16,8 @@ from verif.dqstp.dqstp_stimulus import TOP_LEVEL, random_op, record_ops
 CORE = load_core("dqstp")
 
 
-class DqstpCodecFromManifest(DqstpCodec):
-    def __init__(self, csr_map):
-        super().__init__(csr_map, CORE.parameters)
-
-
 class DqstpTest(AccelBaseTest):
-    codec_class = DqstpCodecFromManifest
+    codec_class = DqstpCodec
     csr_map = load_csr_map(CORE.rdl)
     coverage_sample = staticmethod(dqstp_coverage.sample)
 

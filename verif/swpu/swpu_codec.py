@@ -20,7 +20,7 @@ from models import golden
 from models.methods.swpu import cluster_filters, group_unions
 from verif.common.agents import rows_from_beats, words_to_ints
 from verif.common.csr_map import CsrMap
-from verif.common.env import CoreCodec, Operation, OpResult
+from verif.common.env import CoreCodec, Operation, OpResult, gemm_shape
 
 LANES_PER_WORD = 16          # FP16 values per operand beat
 MAX_DIM = 256                # one 256-bit mask word: rows, kernel positions, lines, BP filters
@@ -51,12 +51,7 @@ class SwpuCodec(CoreCodec):
         self.a_words, self.b_words, self.c_words, self.mask_words = a_words, b_words, c_words, mask_words
 
     # ---- shapes and masks
-    @staticmethod
-    def shape(op: Operation) -> tuple[int, int, int]:
-        a, b = op.operands["a"], op.operands["b"]
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-            raise ValueError(f"{op.op_id}: SWPU operations need A[MxK] and B[KxN], got {a.shape} and {b.shape}")
-        return a.shape[0], b.shape[1], a.shape[1]
+    shape = staticmethod(gemm_shape)
 
     def dims(self, op):
         m, n, k = self.shape(op)
