@@ -492,6 +492,9 @@ class AccelBaseTest(uvm_test):
             else:
                 raise AssertionError(f"{op.op_id}: the job never started computing")
         await ClockCycles(self.dut.clk, after_cycles)
+        if when == "compute":  # else the reset would hit an idle core and prove nothing
+            assert (await self.csr.read_fields("STATUS"))["busy"], \
+                f"{op.op_id}: the job ended within {after_cycles} cycles; give it more work"
         job.cancel()
         if soft:
             await self.csr.write("CTRL", soft_reset=1)
