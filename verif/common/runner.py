@@ -5,10 +5,12 @@ one place knows the simulator flags, the generated CSR sources and where results
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +51,17 @@ def generate_csr(core: CoreConfig) -> list[Path]:
     stamp = out / ".stamp"
     rdl_files = [core.rdl, ROOT / "hdl" / "common" / "accel_common.rdl", ROOT / "scripts" / "gen_csr.py"]
     newest = max(p.stat().st_mtime for p in rdl_files)
-    if not stamp.exists() or stamp.stat().st_mtime < newest:
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_csr.py"), str(core.rdl), str(out)], check=True)
-        stamp.touch()
+    out.mkdir(parents=True, exist_ok=True)
+    # Parallel test workers build the same core for both simulators: one generates while the
+    # others wait, and files are replaced whole, so no build reads a half-written file.
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.stat().st_mtime < newest:
+            with tempfile.TemporaryDirectory(dir=out) as tmp:
+                subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_csr.py"), str(core.rdl), tmp], check=True)
+                for f in Path(tmp).iterdir():
+                    os.replace(f, out / f.name)
+            stamp.touch()
     return [out / "accel_pkg.sv", out / f"{core.rdl.stem}.sv"]
 
 
