@@ -76,6 +76,7 @@ class test_extremes(DqstpTest):
             random_op(self.rng, "extreme/BP+WG", "BP", 2, 40, 24, 16, sparsity=0.0, extreme=True,
                       codes=top, wg=True, x_sparsity=0.0),
             random_op(self.rng, "extreme/low_levels", "FF", 3, 20, 30, sparsity=0.2, codes={"levels": (1, 2)}),
+            random_op(self.rng, "extreme/mid_levels", "BP", 3, 20, 30, sparsity=0.2, codes={"levels": (4, 5)}),
             random_op(self.rng, "extreme/zero_codes", "FF", 3, 20, 30, sparsity=0.2, codes={"zero_frac": 1.0}),
         ])
 
