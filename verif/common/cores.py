@@ -12,6 +12,15 @@ import hjson
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIF = ROOT / "verif"
+COMMON = ROOT / "hdl" / "common"
+SHELL_FILELIST = COMMON / "accel_shell.f"
+COMMON_WAIVERS = COMMON / "lint" / "common.vlt"
+
+
+def shell_sources() -> tuple[Path, ...]:
+    """The shell's RTL in compile order, from hdl/common/accel_shell.f (every core builds on it)."""
+    lines = (line.split("//")[0].strip() for line in SHELL_FILELIST.read_text().splitlines())
+    return tuple(ROOT / line for line in lines if line)
 
 
 @dataclass(frozen=True)
@@ -48,8 +57,8 @@ def load_core(name: str) -> CoreConfig:
         name=cfg["name"],
         toplevel=cfg["toplevel"],
         rdl=ROOT / cfg["rdl"],
-        sources=tuple(ROOT / s for s in cfg["sources"]),
-        lint_waivers=tuple(ROOT / s for s in cfg.get("lint_waivers", [])),
+        sources=shell_sources() + tuple(ROOT / s for s in cfg["sources"]),
+        lint_waivers=(COMMON_WAIVERS,) + tuple(ROOT / s for s in cfg.get("lint_waivers", [])),
         parameters=dict(cfg.get("parameters", {})),
         test_module=cfg["test_module"],
         testplan=ROOT / cfg["testplan"],

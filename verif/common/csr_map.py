@@ -22,6 +22,8 @@ class Field:
     writable: bool
     reset: int
     encode: str | None = None  # name of the enum the field's values come from
+    hw_writable: bool = False  # hardware drives it (status, counters)
+    hw_readable: bool = False  # hardware reads it (configuration)
 
     @property
     def mask(self) -> int:
@@ -41,6 +43,7 @@ class Register:
     name: str      # path below the core's addrmap without the common block's prefix: "STATUS", "DIM_M", "SRAM_RD[1]"
     address: int
     fields: dict[str, Field] = field(default_factory=dict)
+    common: bool = False  # in the common block (accel_common.rdl) that the shell owns
 
     @property
     def reset(self) -> int:
@@ -59,6 +62,21 @@ class CsrMap:
             return self.registers[name]
         except KeyError:
             raise KeyError(f"{self.name} has no register {name!r}; it has {sorted(self.registers)}") from None
+
+    def core_registers(self) -> list[Register]:
+        """The core's own registers (not the common block), in address order."""
+        return sorted((r for r in self.registers.values() if not r.common), key=lambda r: r.address)
+
+    @property
+    def sram_counters(self) -> int:
+        """Per-buffer SRAM counter slots of the common block (SRAM_RD[i] / SRAM_WR[i])."""
+        return sum(1 for name in self.registers if name.startswith("SRAM_RD["))
+
+    @property
+    def common_counters(self) -> tuple[str, ...]:
+        """The common block's scalar event counters (CYC_TOTAL ... OUT_BEATS), in address order."""
+        return tuple(r.name for r in sorted(self.registers.values(), key=lambda r: r.address)
+                     if r.common and "[" not in r.name and set(r.fields) == {"count"})
 
     def enum(self, enum_name: str) -> dict[str, int]:
         return self.enums[enum_name]
@@ -99,7 +117,8 @@ def load_csr_map(rdl_path: str | Path) -> CsrMap:
             continue
         path = node.get_path(hier_separator=".")
         name = path.split(".", 1)[1]
-        if name.startswith("common."):
+        common = name.startswith("common.")
+        if common:
             name = name[len("common."):]
         if name in registers:
             raise ValueError(f"{rdl_path}: register name {name} is used twice")
@@ -112,7 +131,8 @@ def load_csr_map(rdl_path: str | Path) -> CsrMap:
             reset = f.get_property("reset")
             fields[f.inst_name] = Field(f.inst_name, f.lsb, f.width, f.is_sw_writable,
                                         int(reset) if isinstance(reset, int) else 0,
-                                        encode.type_name if encode is not None else None)
-        registers[name] = Register(name, node.absolute_address, fields)
+                                        encode.type_name if encode is not None else None,
+                                        f.is_hw_writable, f.is_hw_readable)
+        registers[name] = Register(name, node.absolute_address, fields, common)
     size = top.size
     return CsrMap(top.inst_name, registers, enums, max(1, (size - 1).bit_length()))
