@@ -11,16 +11,23 @@ WAVES   ?= 0
 RECORDS ?=
 SEEDS   ?= 3
 JOBS    ?= auto
-DESIGNS ?= dense swpu dqstp
+# Cores for compare, area and lint; empty means every core (the manifests verif/*/*_sim_cfg.hjson).
+DESIGNS ?=
+# help runs before setup: the venv's Python if there is one, else the system's (cores.py names
+# needs only the standard library).
+HELP_PY  = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
 .PHONY: help setup sim test regress compare area cov lint bench clean
 help:
+	@echo "cores (from verif/*/*_sim_cfg.hjson): $$($(HELP_PY) scripts/cores.py names)"
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
-	@echo "make compare [DESIGNS=\"dense swpu dqstp\"] [RECORDS=\"dir ...\"]"
-	@echo "make test | regress [SEEDS=3] | area | cov | lint | bench | clean"
+	@echo "make compare [DESIGNS=\"a b\"] [RECORDS=\"dir ...\"]   (default: every core, each with its manifest's compare_records)"
+	@echo "make area [DESIGNS=\"a b\"] | lint [DESIGNS=\"a b\"] | cov [SEEDS=3]   (DESIGNS default: every core)"
+	@echo "make test | regress [SEEDS=3] | bench | clean"
+	@echo "what each core's manifest gives compare, area and cov: $(VPY) scripts/cores.py show"
 
 $(VENV)/.installed: requirements.txt scripts/check_system.sh
 	@bash scripts/check_system.sh
@@ -43,16 +50,16 @@ regress: setup
 	    --junitxml=build/regress/junit.xml
 
 compare: setup
-	$(VPY) scripts/compare.py --designs "$(DESIGNS)" $(if $(RECORDS),--records $(RECORDS))
+	$(VPY) scripts/compare.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") $(if $(RECORDS),--records $(RECORDS))
 
 area: setup
-	$(VPY) scripts/area.py --json build/area.json
+	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
 
 cov: setup
 	$(VPY) scripts/coverage.py --seeds $(SEEDS)
 
 lint: setup
-	$(VPY) scripts/lint.py
+	$(VPY) scripts/lint.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)")
 
 bench: setup
 	$(VPY) scripts/bench.py

@@ -1,12 +1,15 @@
 """Run the same operation records on several cores and compare them per operation.
 
-Usage: python scripts/compare.py --designs dense,swpu,dqstp [--records DIR ...] [--out build]
-Each design runs its test_training_records test (or its manifest's compare_tests) on Verilator with
-toggle counting (scripts/sim.py), streaming the records as that core runs them (dense: every
-record's own operands, zeros and all; a sparse core: the records of its own training method, in its
-masks and formats; a core may run a record in several variants, such as swpu@clustered and
-swpu@natural). Operations are matched by record id. Writes compare.json,
-compare.csv and compare.png into --out and prints the table. Definitions: architecture.md, Metrics.
+Usage: python scripts/compare.py [--designs a,b,...] [--records DIR ...] [--out build] [--no-run | --dry-run]
+Everything about the cores comes from their manifests (verif/common/cores.py): --designs defaults to
+every core, and the one core with `baseline: true` (dense) is always added; each design runs its
+manifest's compare_tests (default test_training_records) on Verilator with toggle counting
+(scripts/sim.py), streaming the records as that core runs them (the baseline: every record's own
+operands, zeros and all; another core: the records of its own training method, in its masks and
+formats; a core may run a record in several variants, such as swpu@clustered and swpu@natural).
+--records defaults to the union of the compared cores' manifest compare_records. Operations are
+matched by record id. Writes compare.json, compare.csv and compare.png into --out and prints the
+table. Definitions: architecture.md, Metrics.
 """
 from __future__ import annotations
 
@@ -21,32 +24,55 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.records import RecordError, load_records  # noqa: E402
-from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
+from verif.common.cores import ROOT, baseline_core, core_names, load_core  # noqa: E402
 
-BASELINE = "dense"
-DEFAULT_RECORDS = [ROOT / "models" / "data" / "compare" / "swpu-s85", ROOT / "models" / "data" / "records" / "dqstp"]
-TEST = "test_training_records"
 DEFINITIONS = {
     "cycles": "compute cycles from start to done (CYC_COMPUTE), summed over the operation's jobs",
-    "speedup": "dense cycles / this core's cycles on the same operation, same number of multipliers",
+    "speedup": "baseline (dense) cycles / this core's cycles on the same operation, same number of multipliers",
     "ideal_speedup": "dense MACs / effectual MACs of this core (both operands non-zero, output not removed)",
     "fraction_of_ideal": "speedup / ideal_speedup",
     "utilization": "effectual MACs / (multipliers x compute cycles), from the core's counters",
     "sram_reads": "SRAM word reads of every buffer during the operation (load, compute, drain)",
     "toggles_per_effectual_mac": "bit toggles of the whole core in the operation's window (FST) / the "
                                  "core's effectual MACs: a power proxy, not an energy figure",
-    "parts": "records a job does at once (dqstp: BP with WG); dense's row is then the sum of its runs "
+    "parts": "records a job does at once (dqstp: BP with WG); the baseline's row is then the sum of its runs "
              "of those records, and such jobs are totalled apart",
 }
 COLUMNS = ["op", "variant", "phase", "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "utilization",
            "sram_reads", "toggles", "toggles_per_effectual_mac", "effectual_macs", "dense_macs"]
 
 
+def select_designs(requested: list[str] | None = None) -> tuple[str, list[str]]:
+    """(baseline, designs to run): `requested` (default: every core) with the manifests' one baseline
+    core first. Raises ValueError on an unknown name, on not exactly one baseline, or on nothing to
+    compare the baseline with."""
+    names = core_names()
+    baseline = baseline_core(names)
+    requested = list(dict.fromkeys(requested or names))
+    unknown = [d for d in requested if d not in names]
+    if unknown:
+        raise ValueError(f"unknown design(s) {', '.join(unknown)}; known: {', '.join(names)}")
+    designs = [baseline] + [d for d in requested if d != baseline]
+    if len(designs) < 2:
+        raise ValueError(f"name at least one core to compare with the baseline {baseline}")
+    return baseline, designs
+
+
+def default_records(designs: list[str]) -> list[Path]:
+    """The union, in order and without repeats, of the designs' manifest compare_records."""
+    return list(dict.fromkeys(r for d in designs for r in load_core(d).compare_records))
+
+
+def sim_command(design: str, records: list[Path], out: Path) -> list[str]:
+    """scripts/sim.py running the design's manifest compare_tests on Verilator over the records."""
+    tests = load_core(design).compare_tests
+    return [sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
+            "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
+
+
 def run_design(design: str, records: list[Path], out: Path) -> Path:
-    """The design's records test on Verilator with toggles; returns its summary.json."""
-    tests = load_core(design).extra.get("compare_tests", [TEST])
-    cmd = [sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
-           "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
+    """The design's records tests on Verilator with toggles; returns its summary.json."""
+    cmd = sim_command(design, records, out)
     print(f"[compare] {design}: {' '.join(cmd[1:])}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     summary = out / "summary.json"
@@ -63,24 +89,25 @@ def variant_of(design: str, op_id: str) -> tuple[str, str]:
     return rec, f"{design}@{variant}" if variant else design
 
 
-def compare(summaries: dict[str, dict]) -> list[dict]:
+def compare(summaries: dict[str, dict], baseline: str) -> list[dict]:
+    """One row per record and variant that ran on the baseline and on another core."""
     by_op: dict[str, dict[str, dict]] = {}
     for design, summary in summaries.items():
         for op in summary["ops"]:
             rec, variant = variant_of(design, op["id"])
             by_op.setdefault(rec, {})[variant] = op
-    dense = {rec: variants[BASELINE] for rec, variants in by_op.items() if BASELINE in variants}
+    dense = {rec: variants[baseline] for rec, variants in by_op.items() if baseline in variants}
     rows = []
     for rec in sorted(by_op):
         variants = dict(by_op[rec])
-        # A job that does several records at once (dqstp: BP with WG) is set against dense doing each
+        # A job that does several records at once (dqstp: BP with WG) is set against the baseline doing each
         parts = next((op["parts"] for op in variants.values() if op.get("parts")), None)
-        if BASELINE not in variants and parts and all(p in dense for p in parts):
-            variants[BASELINE] = combined_op([dense[p] for p in parts], parts)
-        base = variants.get(BASELINE)
+        if baseline not in variants and parts and all(p in dense for p in parts):
+            variants[baseline] = combined_op([dense[p] for p in parts], parts)
+        base = variants.get(baseline)
         if base is None or len(variants) < 2:
             continue
-        for variant, op in sorted(variants.items(), key=lambda kv: (kv[0] != BASELINE, kv[0])):
+        for variant, op in sorted(variants.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
             rows.append(row(rec, variant, op, base))
     return rows
 
@@ -118,8 +145,8 @@ def step_of(op_id: str) -> str:
     return last if last.isdigit() else ""
 
 
-def totals(rows: list[dict]) -> list[dict]:
-    """Per record set (the training method a record id starts with, so that dense is totalled over
+def totals(rows: list[dict], baseline: str) -> list[dict]:
+    """Per record set (the training method a record id starts with, so that the baseline is totalled over
     the same records as the core it is set against) and variant: over all its operations and over
     those of each training step, summed cycles, MACs, reads and toggles. Jobs made of several
     records are totalled apart (their records are already counted one by one)."""
@@ -132,13 +159,13 @@ def totals(rows: list[dict]) -> list[dict]:
             groups[f"ALL {method} step {step}"] = [r for r in single if step_of(r["op"]) == step]
         if len(single) < len(mine):
             groups[f"ALL {method} multi-record jobs"] = [r for r in mine if r["parts"]]
-    return [t for label, sel in groups.items() if sel for t in group_totals(label, sel)]
+    return [t for label, sel in groups.items() if sel for t in group_totals(label, sel, baseline)]
 
 
-def group_totals(label: str, rows: list[dict]) -> list[dict]:
+def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
     out = []
-    base_cycles = {r["op"]: r["cycles"] for r in rows if r["variant"] == BASELINE}
-    for variant in sorted({r["variant"] for r in rows}, key=lambda v: (v != BASELINE, v)):
+    base_cycles = {r["op"]: r["cycles"] for r in rows if r["variant"] == baseline}
+    for variant in sorted({r["variant"] for r in rows}, key=lambda v: (v != baseline, v)):
         sel = [r for r in rows if r["variant"] == variant]
         cycles = sum(r["cycles"] for r in sel)
         eff = sum(r["effectual_macs"] for r in sel)
@@ -174,7 +201,7 @@ def print_table(rows: list[dict]) -> None:
         print("  ".join(x.ljust(w) for x, w in zip(line, widths)))
 
 
-def plot(rows: list[dict], path: Path) -> None:
+def plot(rows: list[dict], path: Path, baseline: str) -> None:
     """Per record set (one column of panels each): speedup against the ideal (log scale),
     utilization and toggles per effectual MAC for every operation and variant."""
     import matplotlib
@@ -184,7 +211,7 @@ def plot(rows: list[dict], path: Path) -> None:
     get = {(r["op"], r["variant"]): r for r in rows}
     ops_of = {m: list(dict.fromkeys(r["op"] for r in rows if r["op"].split("/")[0] == m)) for m in sets}
     variants_of = {m: [v for v in dict.fromkeys(r["variant"] for r in rows if r["op"].split("/")[0] == m)
-                       if v != BASELINE] for m in sets}
+                       if v != baseline] for m in sets}
     widths = [max(4.0, 0.35 * len(ops_of[m]) * (len(variants_of[m]) + 1)) for m in sets]
     fig, axes = plt.subplots(3, len(sets), figsize=(min(sum(widths), 40), 11), squeeze=False,
                              gridspec_kw={"width_ratios": widths})
@@ -201,7 +228,7 @@ def plot(rows: list[dict], path: Path) -> None:
                              marker="_", s=300, color="black", zorder=3, label="ideal (dense MACs / effectual MACs)")
         axes[0][col].axhline(1.0, color="grey", lw=0.8)
         axes[0][col].set_yscale("log")
-        for i, v in enumerate([BASELINE] + variants):
+        for i, v in enumerate([baseline] + variants):
             pos = [xi + i * width for xi in x]
             axes[1][col].bar(pos, [get.get((o, v), {}).get("utilization") or 0 for o in ops], width, label=v)
             axes[2][col].bar(pos, [get.get((o, v), {}).get("toggles_per_effectual_mac") or 0 for o in ops],
@@ -214,7 +241,7 @@ def plot(rows: list[dict], path: Path) -> None:
         for ax in (axes[0][col], axes[1][col], axes[2][col]):
             ax.legend(fontsize=7)
             ax.grid(axis="y", alpha=0.3)
-    axes[0][0].set_ylabel("speedup over dense (log)")
+    axes[0][0].set_ylabel(f"speedup over {baseline} (log)")
     axes[1][0].set_ylabel("utilization")
     axes[2][0].set_ylabel("toggles / effectual MAC")
     fig.suptitle("the same operation records on each core (Verilator; proxies, see compare.json definitions)")
@@ -225,30 +252,41 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--designs", default="dense,swpu,dqstp", help=f"comma-separated, from {', '.join(core_names())}")
-    parser.add_argument("--records", type=Path, nargs="+", default=DEFAULT_RECORDS,
+    parser.add_argument("--designs", default="",
+                        help=f"comma- or space-separated, from {', '.join(core_names())} (default: every core; "
+                             "the baseline core of the manifests is always added)")
+    parser.add_argument("--records", type=Path, nargs="+", default=None,
                         help="operation records (folders or files); each core runs those of its own "
-                             "training method, dense runs them all")
+                             "training method, the baseline runs them all (default: the union of the "
+                             "compared cores' manifest compare_records)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
-    parser.add_argument("--no-run", action="store_true",
-                        help="re-tabulate the summaries of the last run instead of simulating again")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--no-run", action="store_true",
+                      help="re-tabulate the summaries of the last run instead of simulating again")
+    mode.add_argument("--dry-run", action="store_true",
+                      help="print the baseline, designs, records and simulation commands, run nothing")
     args = parser.parse_args(argv)
-    designs = [d for d in args.designs.replace(" ", ",").split(",") if d]
-    unknown = [d for d in designs if d not in core_names()]
-    if unknown:
-        parser.error(f"unknown design(s) {', '.join(unknown)}; known: {', '.join(core_names())}")
-    if BASELINE not in designs:
-        designs.insert(0, BASELINE)
-    if len(designs) < 2:
-        parser.error("name at least one core to compare with dense")
-    records = [r.resolve() for r in args.records]
     try:
-        for design in designs:
-            if design != BASELINE:  # a sparse core runs the records of its own method (same name)
+        baseline, designs = select_designs([d for d in args.designs.replace(" ", ",").split(",") if d])
+    except ValueError as exc:
+        parser.error(str(exc))
+    records = [r.resolve() for r in (args.records or default_records(designs))]
+    if not records:
+        parser.error(f"no --records given and no compare_records in the manifests of {', '.join(designs)}")
+    for design in designs:
+        if design != baseline:  # a core runs the records of its own method (same name)
+            try:
                 load_records(records, method=design)
-    except RecordError as exc:
-        parser.error(f"--records: {exc}")
+            except RecordError as exc:
+                parser.error(f"{design} has no records of its own method among the records ({exc}); give "
+                             f"RECORDS, add compare_records to its manifest, or leave it out of DESIGNS")
     runs = {d: args.out / "compare" / d for d in designs}
+    if args.dry_run:
+        print(f"[compare] baseline {baseline}; designs {', '.join(designs)}")
+        print(f"[compare] records {', '.join(os.path.relpath(r, ROOT) for r in records)}")
+        for d in designs:
+            print(f"[compare] {d}: {' '.join(sim_command(d, records, runs[d])[1:])}")
+        return 0
     if args.no_run:
         missing = [str(runs[d] / "summary.json") for d in designs if not (runs[d] / "summary.json").exists()]
         if missing:
@@ -258,23 +296,23 @@ def main(argv=None) -> int:
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = {d: pool.submit(run_design, d, records, runs[d]) for d in designs}
             summaries = {d: json.loads(f.result().read_text()) for d, f in futures.items()}
-    rows = compare(summaries)
+    rows = compare(summaries, baseline)
     if not rows:
-        print(f"[compare] no operation of {', '.join(map(str, records))} ran on dense and on another core",
+        print(f"[compare] no operation of {', '.join(map(str, records))} ran on {baseline} and on another core",
               file=sys.stderr)
         return 1
-    all_rows = rows + totals(rows)
+    all_rows = rows + totals(rows, baseline)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.json").write_text(json.dumps(
-        {"records": [str(r) for r in records], "designs": designs, "definitions": DEFINITIONS,
+        {"records": [str(r) for r in records], "baseline": baseline, "designs": designs, "definitions": DEFINITIONS,
          "note": "cycles, utilization, SRAM reads and toggles are counted by the simulated RTL; toggles "
                  "are a power proxy for comparing cores, not an energy estimate",
-         "ops": rows, "totals": totals(rows)}, indent=1))
+         "ops": rows, "totals": totals(rows, baseline)}, indent=1))
     with open(args.out / "compare.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(all_rows)
-    plot(rows, args.out / "compare.png")
+    plot(rows, args.out / "compare.png", baseline)
     print_table(all_rows)
     print(f"[compare] wrote {args.out / 'compare.json'}, compare.csv, compare.png")
     return 0

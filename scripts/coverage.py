@@ -1,10 +1,19 @@
 """make cov: the Verilator regression on the coverage build, then two reports in build/cov/:
 code coverage (line/branch and toggle, per RTL file, merged over every run; HTML by genhtml) and
-functional coverage (cocotb-coverage, merged) laid onto each core's testplan.
+functional coverage (cocotb-coverage, merged) laid onto each core's testplan; then the gate.
 
 Usage: python scripts/coverage.py [--seeds N] [--no-run]
 Outputs: build/cov/index.html (start here), build/cov/summary.json, build/cov/coverage.png,
          build/cov/code/index.html (genhtml), build/cov/functional_<core>.yml (merged database).
+
+The gate (`gate()`, a pure function of the summary and the thresholds) fails `make cov` (exit 1,
+the reasons listed at the end) when
+- a coverpoint that a core's testplan (verif/<core>/data/<core>_testplan.hjson) names missed a bin
+  or was never sampled, or a core has no functional coverage at all;
+- the line coverage (branch points count as lines) of a core's folder hdl/<core>/ is below its
+  manifest's line_coverage_min, or that of hdl/common/ below cores.SHELL_LINE_COVERAGE_MIN;
+- the regression itself failed (its exit status is returned).
+--no-run reports on, and gates, the runs already in build/regress/verilator-cov.
 """
 from __future__ import annotations
 
@@ -19,7 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
+from verif.common.cores import ROOT, SHELL_LINE_COVERAGE_MIN, core_names, load_core  # noqa: E402
 
 OUT = ROOT / "build" / "cov"
 RUNS = ROOT / "build" / "regress" / "verilator-cov"
@@ -68,6 +77,49 @@ def group_totals(per_file: dict) -> dict:
             groups[group][k][0] += v["hit"]
             groups[group][k][1] += v["points"]
     return {g: {k: round(100 * h / n, 1) if n else None for k, (h, n) in kinds.items()} for g, kinds in groups.items()}
+
+
+def line_thresholds(names: list[str]) -> dict[str, float]:
+    """Folder -> least line coverage (%): hdl/common from cores.SHELL_LINE_COVERAGE_MIN (its lines
+    are exercised by every core's runs together), each core's hdl/<core> from its manifest."""
+    return {"hdl/common": SHELL_LINE_COVERAGE_MIN, **{f"hdl/{n}": load_core(n).line_coverage_min for n in names}}
+
+
+def folder_line_coverage(code_files: dict, folder: str) -> tuple[int, int]:
+    """(line points hit, line points) of every file under `folder` (exact, not the rounded %)."""
+    hit = points = 0
+    for f, kinds in code_files.items():
+        if Path(f).is_relative_to(folder):
+            hit += kinds["line"]["hit"]
+            points += kinds["line"]["points"]
+    return hit, points
+
+
+def gate(summary: dict, line_min: dict[str, float], show_bins: int = 8) -> list[str]:
+    """Why the coverage is not good enough, one line per reason; empty when it passes. Reads only
+    its arguments: summary["code_files"] ({file: {"line": {"hit", "points"}, ...}}), summary["functional"]
+    (functional_coverage() of each core) and line_min ({folder: least line %})."""
+    failures = []
+    for folder, least in line_min.items():
+        hit, points = folder_line_coverage(summary.get("code_files", {}), folder)
+        if not points:
+            failures.append(f"line coverage {folder}/: no line points in any run (needs {least:g} %)")
+        elif 100 * hit < least * points:
+            failures.append(f"line coverage {folder}/: {100 * hit / points:.2f} % ({hit} of {points} points) "
+                            f"< {least:g} %")
+    for core in summary.get("functional", []):
+        if core.get("error"):
+            failures.append(f"functional coverage {core['core']}: {core['error']}")
+        for feature in core.get("features", []):
+            for point in feature["coverpoints"]:
+                where = f"functional coverage {core['core']}: {point['name']} (testplan feature {feature['name']})"
+                if point["percent"] is None:
+                    failures.append(f"{where}: never sampled")
+                elif point["missed"]:
+                    missed = point["missed"]
+                    more = f" and {len(missed) - show_bins} more" if len(missed) > show_bins else ""
+                    failures.append(f"{where}: missed {len(missed)} bin(s): {', '.join(missed[:show_bins])}{more}")
+    return failures
 
 
 def code_html(dat_files: list[Path]) -> str | None:
@@ -146,6 +198,12 @@ def write_html(summary: dict, code_link: str | None) -> None:
                          f"<td>{p['percent']}</td><td>{html.escape(', '.join(p['missed']))}</td></tr>")
         func += "</table>"
     link = f'<p><a href="{code_link}">line-by-line code coverage (genhtml)</a></p>' if code_link else ""
+    verdict = summary.get("gate", {})
+    failures = verdict.get("failures", [])
+    link += (f"<h2>Gate: {'FAILED' if failures else 'passed'}</h2><p>least line coverage: "
+             + html.escape(", ".join(f"{k}/ {v:g} %" for k, v in verdict.get("line_coverage_min", {}).items()))
+             + "; every bin of every coverpoint a testplan names</p>"
+             + ("<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in failures) + "</ul>" if failures else ""))
     (OUT / "index.html").write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>Coverage</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:3px 8px}}table{{border-collapse:collapse}}</style>
 </head><body><h1>Coverage: {summary['runs']} Verilator runs</h1><img src="coverage.png" width="900">{link}
@@ -154,11 +212,11 @@ def write_html(summary: dict, code_link: str | None) -> None:
 <h2>Code coverage by file</h2><table><tr><th>file</th><th>line</th><th>toggle</th></tr>{rows}</table></body></html>""")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description="Coverage regression and reports")
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Coverage regression, reports and gate")
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--no-run", action="store_true", help="report on the runs already in build/regress")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     status = 0
     if not args.no_run:
@@ -166,11 +224,17 @@ def main() -> int:
         status = run_regression(args.seeds)
     dat_files = sorted(RUNS.rglob("coverage.dat"))
     if not dat_files:
-        print("[cov] no coverage.dat files: the regression produced nothing")
-        return 1
+        print("[cov] FAILED: no coverage.dat files: the regression produced nothing"
+              + (f" (it exited {status})" if status else ""))
+        return status or 1
+    names = core_names()
     per_file = code_coverage(dat_files)
     summary = {"runs": len(dat_files), "code_groups": group_totals(per_file), "code_files": per_file,
-               "functional": [functional_coverage(c) for c in core_names()]}
+               "functional": [functional_coverage(c) for c in names]}
+    thresholds = line_thresholds(names)
+    failures = ([f"the regression failed (exit {status}): see {os.path.relpath(OUT / 'junit.xml')}"] if status else [])
+    failures += gate(summary, thresholds)
+    summary["gate"] = {"line_coverage_min": thresholds, "failures": failures}
     code_link = code_html(dat_files)
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
     plot(summary)
@@ -180,7 +244,14 @@ def main() -> int:
     for core in summary["functional"]:
         print(f"[cov] functional {core['core']}: {core.get('total_percent')}% of bins")
     print(f"[cov] report: {os.path.relpath(OUT / 'index.html')}")
-    return status
+    if failures:
+        print(f"[cov] FAILED: {len(failures)} reason(s)")
+        for failure in failures:
+            print(f"[cov]   - {failure}")
+        return status or 1
+    print("[cov] passed: every testplan coverpoint fully hit, line coverage at least "
+          + ", ".join(f"{k}/ {v:g} %" for k, v in thresholds.items()))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // Operand stream -> on-chip buffers. Each frame (tlast-terminated) loads one buffer, named by tdest,
 // with exactly the word count the core expects for its configuration; anything else is an error
 // with a specific code, the rest of a bad frame is dropped up to tlast, and nothing hangs.
+// Part of accel_shell; a core never instantiates it (it gets the shell's buffer write port).
 module axis_loader
   import accel_pkg::*;
 #(
@@ -14,7 +15,7 @@ module axis_loader
   input  logic             enable_i,            // low while the core computes: operands are in use
   input  logic             cfg_ok_i,            // the configuration is valid...
   input  logic [7:0]       cfg_err_code_i,      // ...or why not
-  input  logic [31:0]      expected_words_i [NumBufs],
+  input  logic [NumBufs-1:0][31:0] expected_words_i,
   input  logic             clear_loaded_i,      // a job started: its operands are consumed
   // AXI4-Stream slave
   input  logic [DataW-1:0] s_axis_tdata,

@@ -1,5 +1,6 @@
 // Streams words 0..words_i-1 of a result buffer out on an AXI4-Stream master, tlast on the last.
 // Absorbs the SRAM's one-cycle read latency with a small FIFO, so back-pressure never loses a word.
+// Part of accel_shell (the result stream); needs a read port with exactly one cycle of latency.
 module buf_drain #(
   parameter int DataW = 128,
   parameter int AddrW = 12

@@ -3,6 +3,8 @@
 // Operand words (256-bit beats): A word = Rows rows x (16/Rows) k-steps, B word = Cols cols x (16/Cols)
 // k-steps, lane = kstep * Rows + row (A) or kstep * Cols + col (B). Results: one Cols-wide FP32 row
 // segment per beat, row-major (m, then n-tile); see verif/dense/dense_codec.py for the packing.
+`include "accel_shell.svh"
+
 module dense_top
   import accel_pkg::*;
 #(
@@ -12,42 +14,9 @@ module dense_top
   parameter int BWords = 4096,
   parameter int CWords = 4096
 ) (
-  input  logic                clk,
-  input  logic                rst_n,
-  // AXI4-Lite CSR slave
-  input  logic                s_axil_awvalid,
-  output logic                s_axil_awready,
-  input  logic [11:0]         s_axil_awaddr,
-  input  logic [2:0]          s_axil_awprot,
-  input  logic                s_axil_wvalid,
-  output logic                s_axil_wready,
-  input  logic [31:0]         s_axil_wdata,
-  input  logic [3:0]          s_axil_wstrb,
-  output logic                s_axil_bvalid,
-  input  logic                s_axil_bready,
-  output logic [1:0]          s_axil_bresp,
-  input  logic                s_axil_arvalid,
-  output logic                s_axil_arready,
-  input  logic [11:0]         s_axil_araddr,
-  input  logic [2:0]          s_axil_arprot,
-  output logic                s_axil_rvalid,
-  input  logic                s_axil_rready,
-  output logic [31:0]         s_axil_rdata,
-  output logic [1:0]          s_axil_rresp,
-  // AXI4-Stream operands in
-  input  logic [255:0]        s_axis_tdata,
-  input  logic                s_axis_tvalid,
-  output logic                s_axis_tready,
-  input  logic                s_axis_tlast,
-  input  logic [3:0]          s_axis_tdest,
-  // AXI4-Stream results out
-  output logic [Cols*32-1:0]  m_axis_tdata,
-  output logic                m_axis_tvalid,
-  input  logic                m_axis_tready,
-  output logic                m_axis_tlast,
-  output logic                irq
+  `ACCEL_SHELL_PORTS(Cols * 32)
 );
-  localparam int Lanes = 16;                 // FP16 values per operand beat
+  localparam int Lanes = SHELL_IN_BEAT_BITS / 16;  // FP16 values per operand beat
   localparam int KbA = Lanes / Rows;         // k-steps per A word
   localparam int KbB = Lanes / Cols;         // k-steps per B word
   localparam int NumMult = Rows * Cols;
@@ -64,108 +33,42 @@ module dense_top
       else $fatal(1, "Rows and Cols must divide %0d", Lanes);
   end
 
-  // ---------------------------------------------------------------- CSR block
-  logic csr_start, csr_soft_reset, csr_irq_clear, csr_perf_clear;
-  logic [15:0] dim_m, dim_n, dim_k;
-  logic [1:0] phase;
-  logic busy, done, error, draining;
-  logic [7:0] err_code;
-  logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
-  logic [31:0] in_stall, out_stall, in_beats, out_beats;
-  logic [31:0] sram_rd [3:0];   // descending, as the generated CSR block declares it
-  logic [31:0] sram_wr [3:0];
+  // ---------------------------------------------------------------- the shell
+  `ACCEL_SHELL_WIRES(2, Cols * 32, CAddrW, CountW)
+  accel_shell #(.NumBufs(2), .NumMult(NumMult), .OutW(Cols * 32), .ResAW(CAddrW), .IncW(CountW)) u_shell (.*);
 
-  dense_csr u_csr (
-    .clk, .rst_n,
-    .s_axil_awready, .s_axil_awvalid, .s_axil_awaddr(s_axil_awaddr[CSR_ADDR_W-1:0]), .s_axil_awprot,
-    .s_axil_wready, .s_axil_wvalid, .s_axil_wdata, .s_axil_wstrb,
-    .s_axil_bready, .s_axil_bvalid, .s_axil_bresp,
-    .s_axil_arready, .s_axil_arvalid, .s_axil_araddr(s_axil_araddr[CSR_ADDR_W-1:0]), .s_axil_arprot,
-    .s_axil_rready, .s_axil_rvalid, .s_axil_rdata, .s_axil_rresp,
-    .hwif_out_common_ctrl_start(csr_start),
-    .hwif_out_common_ctrl_soft_reset(csr_soft_reset),
-    .hwif_out_common_ctrl_irq_clear(csr_irq_clear),
-    .hwif_out_common_ctrl_perf_clear(csr_perf_clear),
-    .hwif_in_common_status_busy(busy),
-    .hwif_in_common_status_done(done),
-    .hwif_in_common_status_error(error),
-    .hwif_in_common_status_draining(draining),
-    .hwif_in_common_err_code_code(err_code),
-    .hwif_in_common_caps_num_mult(16'(NumMult)),
-    .hwif_in_common_caps_num_bufs(8'd3),
-    .hwif_in_common_cyc_total_count(cyc_total),
-    .hwif_in_common_cyc_load_count(cyc_load),
-    .hwif_in_common_cyc_compute_count(cyc_compute),
-    .hwif_in_common_cyc_drain_count(cyc_drain),
-    .hwif_in_common_mac_slots_count(mac_slots),
-    .hwif_in_common_mac_effectual_count(mac_effectual),
-    .hwif_in_common_mac_skipped_count(mac_skipped),
-    .hwif_in_common_in_stall_count(in_stall),
-    .hwif_in_common_out_stall_count(out_stall),
-    .hwif_in_common_in_beats_count(in_beats),
-    .hwif_in_common_out_beats_count(out_beats),
-    .hwif_in_common_sram_rd_count(sram_rd),
-    .hwif_in_common_sram_wr_count(sram_wr),
-    .hwif_out_dim_m_m(dim_m),
-    .hwif_out_dim_n_n(dim_n),
-    .hwif_out_dim_k_k(dim_k),
-    .hwif_out_phase(phase),
-    .hwif_in_array_rows(8'(Rows)),
-    .hwif_in_array_cols(8'(Cols)),
-    .hwif_in_buf_a_words_words(32'(AWords)),
-    .hwif_in_buf_b_words_words(32'(BWords)),
-    .hwif_in_buf_c_words_words(32'(CWords))
-  );
+  assign sts.array_rows = 8'(Rows);
+  assign sts.array_cols = 8'(Cols);
+  assign sts.buf_a_words = 32'(AWords);
+  assign sts.buf_b_words = 32'(BWords);
+  assign sts.buf_c_words = 32'(CWords);
 
   // ---------------------------------------------------------------- configuration check
-  // Word counts of each buffer for the configured shape; both the loader and start check them.
+  // Word counts of each buffer for the configured shape; the shell checks frames and start with them.
   function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
     return (x + 32'(d) - 1) / 32'(d);
   endfunction
 
+  wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k;
   wire [31:0] m_tiles = ceil_div(32'(dim_m), Rows);
   wire [31:0] n_tiles = ceil_div(32'(dim_n), Cols);
-  wire [31:0] a_words = m_tiles * ceil_div(32'(dim_k), KbA);
-  wire [31:0] b_words = n_tiles * ceil_div(32'(dim_k), KbB);
+  assign buf_words[BufA] = m_tiles * ceil_div(32'(dim_k), KbA);
+  assign buf_words[BufB] = n_tiles * ceil_div(32'(dim_k), KbB);
   wire [31:0] c_words = 32'(dim_m) * n_tiles;
-  wire dims_zero = dim_m == 0 || dim_n == 0 || dim_k == 0;
-  wire dims_big = a_words > AWords || b_words > BWords || c_words > CWords;
-  wire dims_ok = !dims_zero && !dims_big;
-  wire [7:0] dims_err = dims_zero ? ERR_DIM_ZERO : ERR_DIM_OVERSIZE;
-
-  // ---------------------------------------------------------------- operand load
-  logic [2:0] buf_we;
-  logic [31:0] buf_waddr;
-  logic [255:0] buf_wdata;
-  logic [1:0] loaded;
-  logic loading, load_err;
-  logic [7:0] load_err_code;
-  logic job_start;       // a start that was not ignored: it ends in compute or in an error
-  logic error_at_start;  // the job cannot run: bad shape or phase, operands not loaded
-  logic [31:0] expected_words [2];
-  assign expected_words[BufA] = a_words;
-  assign expected_words[BufB] = b_words;
-
-  axis_loader #(.NumBufs(2), .DataW(256), .DestW(4)) u_loader (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .enable_i(!busy),
-    .cfg_ok_i(dims_ok), .cfg_err_code_i(dims_err),
-    .expected_words_i(expected_words),
-    .clear_loaded_i(job_start && !error_at_start),
-    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast, .s_axis_tdest,
-    .we_o(buf_we[1:0]), .waddr_o(buf_waddr), .wdata_o(buf_wdata),
-    .loaded_o(loaded), .loading_o(loading),
-    .err_o(load_err), .err_code_o(load_err_code)
-  );
+  assign buf_needed = 2'b11;
+  assign cfg_dim_zero = dim_m == 0 || dim_n == 0 || dim_k == 0;
+  assign cfg_dim_big = buf_words[BufA] > AWords || buf_words[BufB] > BWords || c_words > CWords;
+  assign cfg_core_err = ERR_NONE;
+  assign job_err = 1'b0;
+  assign job_err_code = ERR_NONE;
 
   // ---------------------------------------------------------------- buffers
-  logic a_re, b_re, c_re, c_we;
+  logic a_re, b_re, c_we;
   logic [AAddrW-1:0] a_raddr;
   logic [BAddrW-1:0] b_raddr;
-  logic [CAddrW-1:0] c_raddr, c_waddr;
+  logic [CAddrW-1:0] c_waddr;
   logic [255:0] a_rdata, b_rdata;
-  logic [Cols*32-1:0] c_rdata, c_wdata;
-  wire perf_clear = csr_perf_clear || csr_soft_reset;
+  logic [Cols*32-1:0] c_wdata;
 
   sram_1r1w #(.Words(AWords), .Width(256)) u_buf_a (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
@@ -182,40 +85,18 @@ module dense_top
   sram_1r1w #(.Words(CWords), .Width(Cols*32)) u_buf_c (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(c_we), .waddr_i(c_waddr), .wdata_i(c_wdata),
-    .re_i(c_re), .raddr_i(c_raddr), .rdata_o(c_rdata),
+    .re_i(res_re), .raddr_i(res_raddr), .rdata_o(res_rdata),
     .rd_count_o(sram_rd[BufC]), .wr_count_o(sram_wr[BufC]));
 
   assign sram_rd[3] = '0;
   assign sram_wr[3] = '0;
-  assign buf_we[BufC] = 1'b0;
 
-  // ---------------------------------------------------------------- job control
-  typedef enum logic [0:0] {Idle, Run} state_e;
-  state_e state_q;
+  // ---------------------------------------------------------------- job state
   logic [15:0] m_q, n_q, k_q;              // shape latched at start
   logic [31:0] m_tiles_q, n_tiles_q;
-  logic job_err, job_done;
-  logic [7:0] job_err_code;
-
-  wire start_busy = csr_start && (state_q != Idle || draining);
-  assign job_start = csr_start && !start_busy;
-  wire bad_phase = 8'(phase) > PHASE_WG;
-  assign error_at_start = !dims_ok || bad_phase || loaded != 2'b11;
-  assign busy = state_q == Run;
-
-  always_comb begin : p_start_check
-    job_err = 1'b0;
-    job_err_code = ERR_NONE;
-    if (start_busy) begin
-      job_err = 1'b1;
-      job_err_code = ERR_BUSY;
-    end else if (job_start && error_at_start) begin
-      job_err = 1'b1;
-      job_err_code = !dims_ok ? dims_err
-                   : bad_phase ? ERR_BAD_PHASE
-                   : ERR_NOT_LOADED;
-    end
-  end
+  assign res_words = 32'(m_q) * n_tiles_q;
+  assign mac_units = CountW'(NumMult);
+  assign mac_skipped = '0;
 
   // ---------------------------------------------------------------- stage 0: step issue and reads
   // Loop order: m-tile, n-tile, k. A step reads a new A (B) word every KbA (KbB) k-steps.
@@ -247,7 +128,6 @@ module dense_top
   logic [Rows-1:0] row_valid;
   logic [Cols-1:0] col_valid;
   logic [Rows*Cols*32-1:0] acc_next;
-  logic [CountW-1:0] effectual;
 
   always_comb begin : p_operands
     for (int i = 0; i < Rows; i++) begin
@@ -266,7 +146,7 @@ module dense_top
     .clk_i(clk), .rst_ni(rst_n),
     .en_i(mac_en), .first_i(s1_first_q),
     .a_i(a_vec), .b_i(b_vec), .row_valid_i(row_valid), .col_valid_i(col_valid),
-    .acc_next_o(acc_next), .effectual_o(effectual)
+    .acc_next_o(acc_next), .effectual_o(mac_effectual)
   );
 
   // ---------------------------------------------------------------- writeback
@@ -295,8 +175,7 @@ module dense_top
   assign job_done = busy && pipeline_empty;
 
   always_ff @(posedge clk) begin : p_seq
-    if (!rst_n || csr_soft_reset) begin
-      state_q <= Idle;
+    if (!rst_n || soft_reset) begin
       issuing_q <= 1'b0;
       s1_valid_q <= 1'b0;
       wb_left_q <= '0;
@@ -309,8 +188,7 @@ module dense_top
       nt0_q <= '0;
       k0_q <= '0;
     end else begin
-      if (job_start && !error_at_start) begin
-        state_q <= Run;
+      if (job_start) begin
         issuing_q <= 1'b1;
         m_q <= dim_m;
         n_q <= dim_n;
@@ -320,8 +198,6 @@ module dense_top
         mt0_q <= '0;
         nt0_q <= '0;
         k0_q <= '0;
-      end else if (job_done) begin
-        state_q <= Idle;
       end
       // stage 0 counters
       if (s0_step) begin
@@ -358,30 +234,4 @@ module dense_top
       end
     end
   end
-
-  // ---------------------------------------------------------------- results out
-  buf_drain #(.DataW(Cols*32), .AddrW(CAddrW)) u_drain (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .start_i(job_done), .words_i(32'(m_q) * n_tiles_q), .draining_o(draining),
-    .re_o(c_re), .raddr_o(c_raddr), .rdata_i(c_rdata),
-    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
-  );
-
-  // ---------------------------------------------------------------- status and counters
-  accel_ctrl #(.NumMult(NumMult)) u_ctrl (
-    .clk_i(clk), .rst_ni(rst_n),
-    .start_i(job_start), .soft_reset_i(csr_soft_reset), .irq_clear_i(csr_irq_clear),
-    .perf_clear_i(csr_perf_clear),
-    .job_done_i(job_done), .job_err_i(job_err), .job_err_code_i(job_err_code),
-    .load_err_i(load_err), .load_err_code_i(load_err_code),
-    .busy_i(busy), .loading_i(loading), .draining_i(draining),
-    .mac_units_i(CountW'(NumMult)), .mac_effectual_inc_i(effectual), .mac_skipped_inc_i(CountW'(0)),
-    .in_valid_i(s_axis_tvalid), .in_ready_i(s_axis_tready),
-    .out_valid_i(m_axis_tvalid), .out_ready_i(m_axis_tready),
-    .done_o(done), .error_o(error), .err_code_o(err_code), .irq_o(irq),
-    .cyc_total_o(cyc_total), .cyc_load_o(cyc_load), .cyc_compute_o(cyc_compute),
-    .cyc_drain_o(cyc_drain), .mac_slots_o(mac_slots), .mac_effectual_o(mac_effectual),
-    .mac_skipped_o(mac_skipped), .in_stall_o(in_stall), .out_stall_o(out_stall),
-    .in_beats_o(in_beats), .out_beats_o(out_beats)
-  );
 endmodule

@@ -1,11 +1,14 @@
-"""make compare's joining and totals on hand-made summaries (no simulator)."""
-import sys
-from pathlib import Path
+"""make compare's joining and totals on hand-made summaries, and what it takes from the core
+manifests: the baseline, the designs, the default records and each core's tests (no simulator)."""
+import dataclasses
+import os
 
 import pytest
+from scriptload import ROOT, load_script
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import compare  # noqa: E402
+from verif.common import cores
+
+compare = load_script("compare")
 
 
 def entry(op_id, phase, cycles, dense_macs, effectual, slots=None, toggles=None, parts=None):
@@ -32,14 +35,14 @@ def by(rows, op, variant):
 
 
 def test_variants_are_set_against_dense_of_the_same_record():
-    rows = compare.compare({"dense": DENSE, "core": CORE})
+    rows = compare.compare({"dense": DENSE, "core": CORE}, "dense")
     assert {r["op"] for r in rows} == {"m/l/BP/5", "m/l/BP/5+WG"}   # FF/5 and other/op have no pair
     assert by(rows, "m/l/BP/5", "core@fast")["speedup"] == pytest.approx(4.0)
     assert by(rows, "m/l/BP/5", "core@slow")["fraction_of_ideal"] == pytest.approx(0.5)
 
 
 def test_a_multi_record_job_is_set_against_the_sum_of_its_records_on_dense():
-    rows = compare.compare({"dense": DENSE, "core": CORE})
+    rows = compare.compare({"dense": DENSE, "core": CORE}, "dense")
     base = by(rows, "m/l/BP/5+WG", "dense")
     assert base["cycles"] == 1600 and base["effectual_macs"] == 5200 and base["parts"] == ["m/l/BP/5", "m/l/WG/5"]
     assert base["toggles_per_effectual_mac"] == pytest.approx(11000 / 5200)
@@ -47,8 +50,8 @@ def test_a_multi_record_job_is_set_against_the_sum_of_its_records_on_dense():
 
 
 def test_totals_count_each_record_once_and_multi_record_jobs_apart():
-    rows = compare.compare({"dense": DENSE, "core": CORE})
-    totals = {(t["op"], t["variant"]): t for t in compare.totals(rows)}
+    rows = compare.compare({"dense": DENSE, "core": CORE}, "dense")
+    totals = {(t["op"], t["variant"]): t for t in compare.totals(rows, "dense")}
     assert totals[("ALL m", "dense")]["cycles"] == 1000
     assert totals[("ALL m step 5", "core@slow")]["speedup"] == pytest.approx(2.0)
     assert totals[("ALL m multi-record jobs", "dense")]["cycles"] == 1600
@@ -57,3 +60,84 @@ def test_totals_count_each_record_once_and_multi_record_jobs_apart():
 def test_step_of_record_ids():
     assert compare.step_of("dqstp/conv2.lr/BP/899+WG") == "899"
     assert compare.step_of("random/op") == ""
+
+
+def test_the_baseline_is_named_by_the_variant_labels_not_by_a_constant():
+    rows = compare.compare({"ref": DENSE, "core": CORE}, "ref")
+    assert by(rows, "m/l/BP/5", "core@fast")["speedup"] == pytest.approx(4.0)
+    assert by(rows, "m/l/BP/5+WG", "ref")["cycles"] == 1600
+    assert compare.compare({"ref": DENSE, "core": CORE}, "dense") == []
+
+
+# ---- what make compare takes from the manifests -------------------------------------------------
+
+def test_exactly_one_core_is_the_baseline_and_it_is_dense():
+    assert [n for n in cores.core_names() if cores.load_core(n).baseline] == ["dense"]
+    assert cores.baseline_core() == "dense"
+
+
+def test_no_baseline_or_two_baselines_fail_clearly(monkeypatch):
+    real = cores.load_core
+    for flag in (False, True):   # every core false, or every core true
+        monkeypatch.setattr(cores, "load_core", lambda n, f=flag: dataclasses.replace(real(n), baseline=f))
+        with pytest.raises(ValueError, match="exactly one core must have `baseline: true`"):
+            compare.select_designs()
+
+
+def test_designs_default_to_every_core_with_the_baseline_first():
+    baseline, designs = compare.select_designs()
+    assert baseline == "dense" and designs[0] == "dense"
+    assert sorted(designs) == cores.core_names()
+    assert compare.select_designs(["swpu"]) == ("dense", ["dense", "swpu"])
+    assert compare.select_designs(["swpu", "dense", "swpu"]) == ("dense", ["dense", "swpu"])
+    with pytest.raises(ValueError, match="unknown design"):
+        compare.select_designs(["nosuchcore"])
+    with pytest.raises(ValueError, match="at least one core"):
+        compare.select_designs(["dense"])
+
+
+def test_default_records_are_the_union_of_the_compared_cores_compare_records():
+    everyone = compare.default_records(cores.core_names())
+    assert everyone == list(dict.fromkeys(r for n in cores.core_names() for r in cores.load_core(n).compare_records))
+    assert set(map(str, everyone)) == {str(ROOT / "models/data/compare/swpu-s85"), str(ROOT / "models/data/records/dqstp")}
+    assert compare.default_records(["dense", "swpu"]) == [ROOT / "models/data/compare/swpu-s85"]
+    for name in cores.core_names():
+        for r in cores.load_core(name).compare_records:
+            assert r.exists(), f"{name}: compare_records names {r}, which does not exist"
+
+
+def test_each_non_baseline_core_finds_records_of_its_own_method_in_its_compare_records():
+    from models.records import load_records
+    for name in cores.core_names():
+        core = cores.load_core(name)
+        if not core.baseline:
+            assert core.compare_records, f"{name} has no compare_records: make compare would have nothing to run"
+            assert load_records(list(core.compare_records), method=name)
+
+
+def test_each_core_runs_its_manifest_compare_tests():
+    assert cores.load_core("dqstp").compare_tests == ("test_training_records", "test_training_records_no_align")
+    assert cores.load_core("swpu").compare_tests == ("test_training_records",)   # the default
+    for name in cores.core_names():
+        cmd = compare.sim_command(name, [ROOT / "r1", ROOT / "r2"], ROOT / "out")
+        assert cmd[cmd.index("--design") + 1] == name
+        assert cmd[cmd.index("--tests") + 1] == ",".join(cores.load_core(name).compare_tests)
+        assert cmd[cmd.index("--records") + 1] == os.pathsep.join([str(ROOT / "r1"), str(ROOT / "r2")])
+
+
+def test_compare_tests_exist_in_each_core_test_module():
+    for name in cores.core_names():
+        core = cores.load_core(name)
+        text = (ROOT / (core.test_module.replace(".", "/") + ".py")).read_text()
+        for test in core.compare_tests:
+            assert f"class {test}" in text or f"def {test}" in text, f"{name}: no {test} in {core.test_module}"
+
+
+def test_dry_run_prints_the_plan_from_the_manifests(capsys):
+    assert compare.main(["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "baseline dense" in out
+    for name in cores.core_names():
+        assert f"[compare] {name}: " in out
+    assert "test_training_records,test_training_records_no_align" in out
+    assert "models/data/compare/swpu-s85" in out and "models/data/records/dqstp" in out

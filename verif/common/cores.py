@@ -1,26 +1,92 @@
 """Per-core manifests (verif/<core>/<core>_sim_cfg.hjson): the one list of what a core is made of.
 
 The Makefile, the runner, lint, regression and reports read a core only through this module, so
-adding a core means adding its folders and its manifest, nothing else.
+adding a core means adding its folders and its manifest, nothing else. There is no list of core
+names anywhere else: `core_names()` finds them by globbing the manifests.
+
+Manifest keys (paths are relative to the repository root; a key not listed here is an error, so a
+misspelt key cannot be silently ignored):
+
+  name                string, required: the core's name; must equal its folder verif/<name>/.
+  toplevel            string, required: the core's top module (runner, lint).
+  rdl                 path, required: the core's SystemRDL CSR map (runner's CSR generation,
+                      verif/common/csr_map.py, the testbenches).
+  sources             paths, required: the core's own RTL in compile order; `CoreConfig.sources`
+                      puts the shell's files (hdl/common/accel_shell.f) first (runner, lint).
+  lint_waivers        paths: the core's Verilator waiver files; hdl/common/lint/common.vlt comes
+                      first with every core (scripts/lint.py).
+  parameters          {name: int}: given to the RTL with -G at every build and read by the
+                      testbench (runner, lint, testbenches, coverage models).
+  sizes               list of {name: int}, default []: further array sizes the core is built and
+                      tested at, each a partial override of `parameters` (verif/test_regress.py:
+                      `make regress` runs every test at the default size and the smoke tests at each
+                      other size; the testbench reads the size it runs at with active_parameters()).
+  test_module         string, required: the Python module of the core's pyuvm tests (runner,
+                      verif/test_regress.py, verif/test_testplans.py).
+  testplan            path, required: verif/<core>/data/<core>_testplan.hjson (verif/test_testplans.py,
+                      scripts/coverage.py: the coverpoints whose bins `make cov` requires).
+  smoke_tests         strings: what `make test` runs on both simulators (verif/test_cores.py).
+  baseline            bool, default false: the core every other one is compared with (speedup =
+                      baseline cycles / core cycles). Exactly one core has it (scripts/compare.py).
+  compare_tests       strings, default [test_training_records]: the records tests `make compare`
+                      runs on the core; each test or variant inside one shows as <core>@<variant>
+                      (scripts/compare.py).
+  compare_records     paths, default []: the operation-record sets `make compare` runs when no
+                      RECORDS are given; the default is the union over the compared cores. A
+                      non-baseline core runs the records of its own training method (same name as
+                      the core); the baseline runs every record (scripts/compare.py).
+  area_units          list of {name, top, sources, parameters, area_reference}, default []: units
+                      `make area` synthesises alone with Yosys (scripts/area.py). `name` labels the
+                      row, `top` is the unit's module, `sources` its RTL in compile order,
+                      `parameters` its {name: int} (chparam), `area_reference` (bool, default false)
+                      marks the one unit over all cores that every other is set against.
+  line_coverage_min   number (percent), required: the least line coverage (branch points count as
+                      lines) of the core's own folder hdl/<name>/ that `make cov` accepts
+                      (scripts/coverage.py).
+
+The shell's folder hdl/common/ has one threshold, SHELL_LINE_COVERAGE_MIN below, not a manifest
+key: its lines are exercised by every core's runs merged together, so no single core owns them,
+and taking "the strictest core's" figure would let one core's choice for its own RTL move the bar
+for shared code. A core that needs the shell covered further proves it with its own tests.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
-
-import hjson
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIF = ROOT / "verif"
 COMMON = ROOT / "hdl" / "common"
 SHELL_FILELIST = COMMON / "accel_shell.f"
 COMMON_WAIVERS = COMMON / "lint" / "common.vlt"
+# `make cov`'s least line coverage of hdl/common/ (merged over every core's runs; see the docstring).
+SHELL_LINE_COVERAGE_MIN = 95.0
 
 
 def shell_sources() -> tuple[Path, ...]:
     """The shell's RTL in compile order, from hdl/common/accel_shell.f (every core builds on it)."""
     lines = (line.split("//")[0].strip() for line in SHELL_FILELIST.read_text().splitlines())
     return tuple(ROOT / line for line in lines if line)
+
+
+DEFAULT_COMPARE_TEST = "test_training_records"
+PARAMETERS_ENV = "CORE_PARAMETERS"  # the parameters of the running build, set by verif/common/runner.py
+KEYS = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "sizes", "test_module", "testplan",
+        "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min"}
+AREA_UNIT_KEYS = {"name", "top", "sources", "parameters", "area_reference"}
+
+
+@dataclass(frozen=True)
+class AreaUnit:
+    """One unit `make area` synthesises alone (manifest key area_units)."""
+    core: str
+    name: str
+    top: str
+    sources: tuple[Path, ...]
+    parameters: dict[str, int]
+    area_reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,12 +100,32 @@ class CoreConfig:
     test_module: str
     testplan: Path
     smoke_tests: tuple[str, ...]
-    regress_seeds: int
-    extra: dict = field(default_factory=dict)
+    line_coverage_min: float
+    baseline: bool = False
+    compare_tests: tuple[str, ...] = (DEFAULT_COMPARE_TEST,)
+    compare_records: tuple[Path, ...] = ()
+    area_units: tuple[AreaUnit, ...] = ()
+    sizes: tuple[dict[str, int], ...] = ()
 
     @property
     def gen_dir(self) -> Path:
         return ROOT / "build" / "gen" / self.name
+
+    def all_sizes(self) -> list[dict[str, int]]:
+        """The default parameters, then each further size with its overrides applied."""
+        return [dict(self.parameters)] + [{**self.parameters, **size} for size in self.sizes]
+
+
+def active_parameters(core: CoreConfig) -> dict[str, int]:
+    """The parameters the running simulation was built with (the runner passes them in the
+    environment); the manifest's defaults outside a simulation."""
+    text = os.environ.get(PARAMETERS_ENV)
+    if not text:
+        return dict(core.parameters)
+    params = json.loads(text)
+    if set(params) != set(core.parameters):
+        raise ValueError(f"{PARAMETERS_ENV}={text} does not name the parameters of {core.name}: {sorted(core.parameters)}")
+    return params
 
 
 def core_names() -> list[str]:
@@ -50,9 +136,18 @@ def load_core(name: str) -> CoreConfig:
     path = VERIF / name / f"{name}_sim_cfg.hjson"
     if not path.is_file():
         raise ValueError(f"unknown core {name!r}: no {path.relative_to(ROOT)}; cores: {', '.join(core_names())}")
+    import hjson  # here, so that core_names() (make help) needs nothing but the standard library
     cfg = hjson.loads(path.read_text())
-    known = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "test_module",
-             "testplan", "smoke_tests", "regress_seeds"}
+    where = os.path.relpath(path, ROOT)
+    unknown = sorted(set(cfg) - KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))} "
+                         "(documented in verif/common/cores.py)")
+    missing = sorted({"name", "toplevel", "rdl", "sources", "test_module", "testplan", "line_coverage_min"} - set(cfg))
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
+    if cfg["name"] != name:
+        raise ValueError(f"{where}: name {cfg['name']!r} differs from its folder {name!r}")
     return CoreConfig(
         name=cfg["name"],
         toplevel=cfg["toplevel"],
@@ -63,6 +158,63 @@ def load_core(name: str) -> CoreConfig:
         test_module=cfg["test_module"],
         testplan=ROOT / cfg["testplan"],
         smoke_tests=tuple(cfg.get("smoke_tests", [])),
-        regress_seeds=int(cfg.get("regress_seeds", 3)),
-        extra={k: v for k, v in cfg.items() if k not in known},
+        line_coverage_min=_percent(cfg["line_coverage_min"], f"{where}: line_coverage_min"),
+        baseline=_bool(cfg.get("baseline", False), f"{where}: baseline"),
+        compare_tests=tuple(cfg.get("compare_tests", [DEFAULT_COMPARE_TEST])),
+        compare_records=tuple(ROOT / r for r in cfg.get("compare_records", [])),
+        area_units=tuple(_area_unit(name, u, f"{where}: area_units[{i}]")
+                         for i, u in enumerate(cfg.get("area_units", []))),
+        sizes=tuple(_size(cfg.get("parameters", {}), size, f"{where}: sizes[{i}]")
+                    for i, size in enumerate(cfg.get("sizes", []))),
     )
+
+
+def _size(parameters: dict, size: dict, what: str) -> dict[str, int]:
+    unknown = sorted(set(size) - set(parameters))
+    if unknown or not size:
+        raise ValueError(f"{what}: a size overrides some of the parameters {sorted(parameters)}, not {size!r}")
+    return dict(size)
+
+
+def _bool(value, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{what}: expected true or false, got {value!r}")
+    return value
+
+
+def _percent(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ValueError(f"{what}: expected a percentage 0..100, got {value!r}")
+    return float(value)
+
+
+def _area_unit(core: str, unit: dict, what: str) -> AreaUnit:
+    unknown = sorted(set(unit) - AREA_UNIT_KEYS)
+    missing = sorted({"name", "top", "sources"} - set(unit))
+    if unknown or missing:
+        raise ValueError(f"{what}: " + "; ".join(
+            ([f"unknown key(s) {', '.join(unknown)}"] if unknown else [])
+            + ([f"missing key(s) {', '.join(missing)}"] if missing else [])))
+    return AreaUnit(core=core, name=unit["name"], top=unit["top"], sources=tuple(ROOT / s for s in unit["sources"]),
+                    parameters=dict(unit.get("parameters", {})),
+                    area_reference=_bool(unit.get("area_reference", False), f"{what}: area_reference"))
+
+
+def baseline_core(names: list[str] | None = None) -> str:
+    """The one core with `baseline: true` among `names` (default: every core)."""
+    names = core_names() if names is None else names
+    found = [n for n in names if load_core(n).baseline]
+    if len(found) != 1:
+        raise ValueError(f"exactly one core must have `baseline: true` in its manifest; found "
+                         f"{len(found)} ({', '.join(found) or 'none'}) among {', '.join(names)}")
+    return found[0]
+
+
+def area_units(names: list[str] | None = None) -> list[AreaUnit]:
+    """Every core's area units (manifest order within a core, cores by name); exactly one is the reference."""
+    units = [u for n in (core_names() if names is None else names) for u in load_core(n).area_units]
+    refs = [f"{u.core}:{u.name}" for u in units if u.area_reference]
+    if len(refs) != 1:
+        raise ValueError(f"exactly one area unit must have `area_reference: true`; found {len(refs)}"
+                         f" ({', '.join(refs) or 'none'})")
+    return units

@@ -73,6 +73,11 @@ class CsrMap:
         return sum(1 for name in self.registers if name.startswith("SRAM_RD["))
 
     @property
+    def in_beat_bits(self) -> int:
+        """Bits of an operand beat (SHELL.in_beat_bits: the shell's port width, one source)."""
+        return self["SHELL"].fields["in_beat_bits"].reset
+
+    @property
     def common_counters(self) -> tuple[str, ...]:
         """The common block's scalar event counters (CYC_TOTAL ... OUT_BEATS), in address order."""
         return tuple(r.name for r in sorted(self.registers.values(), key=lambda r: r.address)

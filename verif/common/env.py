@@ -33,9 +33,6 @@ FAULT_ERRORS = {
     "not_loaded": "NOT_LOADED",
     "busy": "BUSY",
 }
-COUNTERS = ("CYC_TOTAL", "CYC_LOAD", "CYC_COMPUTE", "CYC_DRAIN", "MAC_SLOTS", "MAC_EFFECTUAL",
-            "MAC_SKIPPED", "IN_STALL", "OUT_STALL", "IN_BEATS", "OUT_BEATS")
-NUM_BUF_COUNTERS = 4
 
 
 # ------------------------------------------------------------------ items
@@ -255,8 +252,8 @@ class OpDriver(uvm_driver):
             # a frame of the wrong length is not decoded: the scoreboard reports its beat count
             result = codec.decode(op, beats) if len(beats) == codec.result_beats(op) else None
         times["end"] = get_sim_time("ns")
-        counters = {name: await csr.read(name) for name in COUNTERS + tuple(codec.core_counters)}
-        for i in range(NUM_BUF_COUNTERS):
+        counters = {name: await csr.read(name) for name in csr.map.common_counters + tuple(codec.core_counters)}
+        for i in range(csr.map.sram_counters):
             counters[f"SRAM_RD[{i}]"] = await csr.read(f"SRAM_RD[{i}]")
             counters[f"SRAM_WR[{i}]"] = await csr.read(f"SRAM_WR[{i}]")
         await csr.write("CTRL", irq_clear=1)
@@ -353,6 +350,7 @@ class MetricsCollector(uvm_subscriber):
         if res.op.fault is not None:
             return
         c = res.counters
+        buffers = range(self.codec.map.sram_counters)
         dense, effectual = self.codec.macs(res.op)
         cycles = c["CYC_COMPUTE"]
         self.ops.append({
@@ -361,10 +359,9 @@ class MetricsCollector(uvm_subscriber):
             "mac_slots": c["MAC_SLOTS"], "effectual_macs": c["MAC_EFFECTUAL"], "skipped_macs": c["MAC_SKIPPED"],
             "dense_macs": dense, "golden_effectual_macs": effectual,
             "utilization": c["MAC_EFFECTUAL"] / c["MAC_SLOTS"] if c["MAC_SLOTS"] else 0.0,
-            "sram_reads": sum(c[f"SRAM_RD[{i}]"] for i in range(NUM_BUF_COUNTERS)),
-            "sram_writes": sum(c[f"SRAM_WR[{i}]"] for i in range(NUM_BUF_COUNTERS)),
-            "sram_by_buffer": {f"{kind}[{i}]": c[f"SRAM_{kind}[{i}]"] for kind in ("RD", "WR")
-                               for i in range(NUM_BUF_COUNTERS)},
+            "sram_reads": sum(c[f"SRAM_RD[{i}]"] for i in buffers),
+            "sram_writes": sum(c[f"SRAM_WR[{i}]"] for i in buffers),
+            "sram_by_buffer": {f"{kind}[{i}]": c[f"SRAM_{kind}[{i}]"] for kind in ("RD", "WR") for i in buffers},
             "in_stall": c["IN_STALL"], "out_stall": c["OUT_STALL"],
             "window_ns": [res.times_ns["load"], res.times_ns["end"]],
             "compute_window_ns": [res.times_ns.get("start", res.times_ns["load"]), res.times_ns["done"]],

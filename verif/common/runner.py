@@ -6,6 +6,7 @@ one place knows the simulator flags, the generated CSR sources and where results
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -15,9 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from verif.common.cores import ROOT, CoreConfig
+from verif.common.cores import PARAMETERS_ENV, ROOT, CoreConfig
 
 SIMULATORS = ("icarus", "verilator")
+INCLUDE_DIR = ROOT / "hdl" / "common"  # accel_shell.svh, accel_assert.svh
 
 
 def setup_tool_env() -> None:
@@ -62,7 +64,7 @@ def generate_csr(core: CoreConfig) -> list[Path]:
                 for f in Path(tmp).iterdir():
                     os.replace(f, out / f.name)
             stamp.touch()
-    return [out / "accel_pkg.sv", out / f"{core.rdl.stem}.sv"]
+    return [out / "accel_pkg.sv", out / f"{core.rdl.stem}.sv", out / "accel_csr.sv"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,21 @@ class BuildOptions:
     sim: str
     waves: bool = False       # wave file for toggle counting (FST on both simulators)
     coverage: bool = False    # Verilator code coverage (line, branch, toggle)
+    size: tuple[tuple[str, int], ...] = ()  # parameter overrides: one of the manifest's sizes
 
     @property
     def tag(self) -> str:
-        return self.sim + ("-waves" if self.waves else "") + ("-cov" if self.coverage else "")
+        size = "".join(f"-{k}{v}" for k, v in self.size)
+        return self.sim + ("-waves" if self.waves else "") + ("-cov" if self.coverage else "") + size
+
+    def parameters(self, core: CoreConfig) -> dict[str, int]:
+        return {**core.parameters, **dict(self.size)}
+
+
+def size_options(core: CoreConfig, opts: BuildOptions) -> list[BuildOptions]:
+    """opts at each of the core's sizes (manifest `sizes`), the default size first."""
+    sizes = [()] + [tuple(sorted(size.items())) for size in core.sizes]
+    return [BuildOptions(opts.sim, opts.waves, opts.coverage, size) for size in sizes]
 
 
 def build_dir(core: CoreConfig, opts: BuildOptions) -> Path:
@@ -109,23 +122,24 @@ def _verilator_runner(vlt: Path):
     return PortsOnlyVerilator()
 
 
-def build(core: CoreConfig, opts: BuildOptions, parameters: dict | None = None):
-    """Compile the core once per option set; later calls reuse the build when nothing changed."""
+def build(core: CoreConfig, opts: BuildOptions):
+    """Compile the core once per option set (and size); later calls reuse the build."""
     from cocotb_tools.runner import get_runner
     setup_tool_env()
     check_simulator(opts.sim)
     sources = generate_csr(core) + list(core.sources)
     build_args: list[str] = []
     if opts.sim == "verilator":
-        build_args += ["-Wno-fatal", "--x-assign", "fast", "--x-initial", "fast", "-O3"]
+        # --assert: every Verilator run checks the shell's protocol assertions (accel_assert.svh).
+        build_args += ["-Wno-fatal", "--assert", "--x-assign", "fast", "--x-initial", "fast", "-O3"]
         build_args += [str(w) for w in core.lint_waivers]
         if opts.waves:
             build_args += ["--trace-fst"]
         if opts.coverage:
             build_args += ["--coverage-line", "--coverage-toggle"]  # --coverage-expr crashes this Verilator on dense_top
     runner = _verilator_runner(public_ports_vlt(core)) if opts.sim == "verilator" else get_runner(opts.sim)
-    runner.build(sources=sources, hdl_toplevel=core.toplevel, build_dir=build_dir(core, opts),
-                 parameters=parameters if parameters is not None else core.parameters,
+    runner.build(sources=sources, includes=[INCLUDE_DIR], hdl_toplevel=core.toplevel, build_dir=build_dir(core, opts),
+                 parameters=opts.parameters(core),
                  timescale=("1ns", "1ps"), waves=opts.waves, build_args=build_args,
                  always=opts.sim == "icarus")
     return runner
@@ -184,7 +198,8 @@ def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str
         plusargs.append(f"+dumpfile_path={test_dir / 'waves.fst'}")
     if opts.coverage:
         plusargs.append(f"+verilator+coverage+file+{test_dir / 'coverage.dat'}")
-    env = {"CORE": core.name, "SIM": opts.sim, "PYTHONPATH": os.environ["PYTHONPATH"]}
+    env = {"CORE": core.name, "SIM": opts.sim, "PYTHONPATH": os.environ["PYTHONPATH"],
+           PARAMETERS_ENV: json.dumps(opts.parameters(core))}
     env.update(extra_env or {})
     with environment(env):
         runner.test(test_module=core.test_module, hdl_toplevel=core.toplevel, testcase=tests or None,

@@ -12,10 +12,11 @@ import numpy as np
 
 from models import golden
 from verif.common.agents import rows_from_beats, words_to_ints
-from verif.common.csr_map import CsrMap
+from verif.common.cores import load_core
+from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation, gemm_shape
 
-LANES = 16
+LANES = load_csr_map(load_core("dense").rdl).in_beat_bits // 16  # FP16 values per operand beat
 BUF_A, BUF_B = 0, 1
 
 

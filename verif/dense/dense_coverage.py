@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
-from verif.common.cores import load_core
+from verif.common.cores import active_parameters, load_core
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.dense.dense_codec import LANES
 
 SPARSITY_BINS = ["0", "(0,25]", "(25,50]", "(50,75]", "(75,90]", "(90,100]"]
-ROWS, COLS = load_core("dense").parameters["Rows"], load_core("dense").parameters["Cols"]
+_PARAMS = active_parameters(load_core("dense"))  # the array size this simulation was built with
+ROWS, COLS = _PARAMS["Rows"], _PARAMS["Cols"]
 KSTEPS = LANES // ROWS  # k-steps per A buffer word
 
 

@@ -8,7 +8,7 @@ import os
 
 import pyuvm
 
-from verif.common.cores import load_core
+from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dense import dense_coverage
@@ -16,11 +16,12 @@ from verif.dense.dense_codec import DenseCodec
 from verif.dense.dense_stimulus import EDGE_SHAPES, layer_phase_ops, random_op, record_ops
 
 CORE = load_core("dense")
+PARAMS = active_parameters(CORE)  # the array size this simulation was built with
 
 
 class DenseCodecFromManifest(DenseCodec):
     def __init__(self, csr_map):
-        p = CORE.parameters
+        p = PARAMS
         super().__init__(csr_map, p["Rows"], p["Cols"], p["AWords"], p["BWords"], p["CWords"])
 
 
@@ -116,7 +117,7 @@ class test_largest_shapes(DenseTest):
     """The largest operations that fit the buffers: A and B full (K = 4 x words), C full."""
 
     def operations(self):
-        p = CORE.parameters
+        p = PARAMS
         k_max = 4 * p["AWords"]
         c_rows = p["CWords"] // 64
         return self.tag([random_op(self.rng, f"largest/K{k_max}", 4, 4, k_max, 0.5, 0.5),
