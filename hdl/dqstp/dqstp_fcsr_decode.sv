@@ -179,7 +179,9 @@ module dqstp_fcsr_decode
       case (state_q)
         Flags: begin
           for (int b = 0; b < 256; b++) begin
-            if (flag_base + 32'(b) < MaxN) flags_q[flag_base + 32'(b)] <= flag_word[b] && flag_valid[b];
+            if (flag_base + 32'(b) < MaxN) begin
+              flags_q[flag_base + 32'(b)] <= flag_word[b] && flag_valid[b];
+            end
           end
           nflag_q <= nflag_q + 32'(flag_pc);
           wp_q <= wp_q + 1;

@@ -10,7 +10,7 @@ module dqstp_shift_array #(
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
-  input  logic [Lanes-1:0]             load_i,     // a new row starts: the accumulator restarts at 0
+  input  logic [Lanes-1:0]             load_i,     // a new row starts: accumulator restarts at 0
   input  logic [Lanes-1:0]             step_i,     // add this cycle's term
   input  logic [Lanes-1:0][ValBits-1:0]  val_i,    // signed fixed-point activation or error
   input  logic [Lanes-1:0][CodeBits-1:0] code_i,   // 2^n weight code

@@ -1,15 +1,20 @@
 // DQ-STP core: FF and EP as C[M x N] = W[M x K] (2^n codes) . S^T, S[N x K] an FCSR-coded int8 map
-// (rows = output positions), on a 16-lane shift-add array; WG as G[K x J] = S^T . X on a separate
-// 16-multiplier array, alone (PHASE=WG) or in the same job as EP (PHASE=BP, CFG.wg_en), overlapped.
+// (rows = output positions), on a Lanes-lane shift-add array; WG as G[K x J] = S^T . X on a separate
+// Lanes-multiplier array, alone (PHASE=WG) or in the same job as EP (PHASE=BP, CFG.wg_en), overlapped.
 // A job: FCSR decode into a non-zero list, then lanes take work items (m, row of S) and walk the
 // row's non-zeros one per cycle. CFG.align_en: a free lane takes the next item at once (sparse
-// alignment); off: lanes take items in groups of 16 and wait for the group's longest row.
-// Buffers (tdest): 0 FCSR frame, 1 weight codes, 2 WG activations; layout in verif/dqstp/dqstp_codec.py.
+// alignment); off: lanes take items in groups of Lanes and wait for the group's longest row.
+// Buffers (tdest): 0 FCSR frame, 1 weight codes, 2 WG activations; layout in
+// verif/dqstp/dqstp_codec.py. Results: Lanes int32 per beat, C rows then G rows.
 // SRAM counters: [0] F words, [1] W (code reads / words written), [2] X, [3] non-zero list entries.
 // Memories are behavioural multi-port arrays (a lane reads its own entry and code each cycle).
+`include "accel_shell.svh"
+`include "accel_assert.svh"
+
 module dqstp_top
   import accel_pkg::*;
 #(
+  parameter int Lanes = 16,      // shift-add lanes = WG multipliers = int32 results per beat
   parameter int FWords = 1024,
   parameter int WWords = 512,
   parameter int XWords = 1024,
@@ -19,139 +24,67 @@ module dqstp_top
   parameter int MaxN = 1024,
   parameter int MaxK = 1024
 ) (
-  input  logic                clk,
-  input  logic                rst_n,
-  // AXI4-Lite CSR slave
-  input  logic                s_axil_awvalid,
-  output logic                s_axil_awready,
-  input  logic [11:0]         s_axil_awaddr,
-  input  logic [2:0]          s_axil_awprot,
-  input  logic                s_axil_wvalid,
-  output logic                s_axil_wready,
-  input  logic [31:0]         s_axil_wdata,
-  input  logic [3:0]          s_axil_wstrb,
-  output logic                s_axil_bvalid,
-  input  logic                s_axil_bready,
-  output logic [1:0]          s_axil_bresp,
-  input  logic                s_axil_arvalid,
-  output logic                s_axil_arready,
-  input  logic [11:0]         s_axil_araddr,
-  input  logic [2:0]          s_axil_arprot,
-  output logic                s_axil_rvalid,
-  input  logic                s_axil_rready,
-  output logic [31:0]         s_axil_rdata,
-  output logic [1:0]          s_axil_rresp,
-  // AXI4-Stream operands in
-  input  logic [255:0]        s_axis_tdata,
-  input  logic                s_axis_tvalid,
-  output logic                s_axis_tready,
-  input  logic                s_axis_tlast,
-  input  logic [3:0]          s_axis_tdest,
-  // AXI4-Stream results out: 16 int32 per beat
-  output logic [511:0]        m_axis_tdata,
-  output logic                m_axis_tvalid,
-  input  logic                m_axis_tready,
-  output logic                m_axis_tlast,
-  output logic                irq
+  `ACCEL_SHELL_PORTS(Lanes * 32)
 );
-  localparam int Lanes = 16;                 // shift-add lanes (the dense core has 16 multipliers)
-  localparam int WgMults = 16;
-  localparam int CodesPerWord = 64;          // 4-bit codes per 256-bit W word
-  localparam int XPerWord = 32;              // int8 activations per 256-bit X word
+  localparam int WgMults = Lanes;              // tied: a G word is one result beat
+  localparam int WordBits = SHELL_IN_BEAT_BITS;  // operand word
+  localparam int CodesPerWord = WordBits / 4;  // 4-bit codes per W word
+  localparam int XPerWord = WordBits / 8;      // int8 activations per X word
+  localparam int XTiles = XPerWord / WgMults;  // WG column tiles per X word
+  localparam int DecodeChunk = 16;             // list entries dqstp_fcsr_decode writes per cycle
   localparam int BufF = 0, BufW = 1, BufX = 2;
   localparam int FAW = $clog2(FWords), WAW = $clog2(WWords), XAW = $clog2(XWords);
   localparam int LAW = $clog2(ListEntries), CAW = $clog2(CWords * Lanes), GAW = $clog2(GWords);
   localparam int NAW = $clog2(MaxN + 1);
   localparam int DrainAW = $clog2(CWords + GWords);
   localparam int IncW = $clog2(Lanes + WgMults + 1);
+  localparam int EffW = $clog2(Lanes + 1);
 
-  // ---------------------------------------------------------------- CSR block
-  logic csr_start, csr_soft_reset, csr_irq_clear, csr_perf_clear;
-  logic [15:0] dim_m, dim_n, dim_k, dim_j;
-  logic [1:0] phase;
-  logic align_en, wg_en;
-  logic [31:0] fcsr_words, fcsr_nnz;
-  logic busy, done, error, draining;
-  logic [7:0] err_code, core_err_q;
-  logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
-  logic [31:0] in_stall, out_stall, in_beats, out_beats;
-  logic [31:0] sram_rd_q [3:0];   // descending, as the generated CSR block declares it
-  logic [31:0] sram_wr_q [3:0];
+  `ACCEL_ASSERT_INIT(LanesDivideXWord_A, Lanes >= 1 && Lanes <= XPerWord && XPerWord % Lanes == 0)
+
+  // ---------------------------------------------------------------- the shell
+  `ACCEL_SHELL_WIRES(3, Lanes * 32, DrainAW, IncW)
+  accel_shell #(
+    .NumBufs(3), .NumMult(Lanes), .OutW(Lanes * 32), .ResAW(DrainAW), .IncW(IncW)
+  ) u_shell (.*);
+
+  logic [7:0] core_err_q;
   logic [31:0] cyc_decode_q, cyc_ep_q, cyc_wg_q, cyc_overlap_q, lane_busy_q, shift_ops_q;
   logic [31:0] shift_eff_q, wg_eff_q;
   logic [31:0] dec_nnz;
-
-  dqstp_csr u_csr (
-    .clk, .rst_n,
-    .s_axil_awready, .s_axil_awvalid, .s_axil_awaddr(s_axil_awaddr[CSR_ADDR_W-1:0]), .s_axil_awprot,
-    .s_axil_wready, .s_axil_wvalid, .s_axil_wdata, .s_axil_wstrb,
-    .s_axil_bready, .s_axil_bvalid, .s_axil_bresp,
-    .s_axil_arready, .s_axil_arvalid, .s_axil_araddr(s_axil_araddr[CSR_ADDR_W-1:0]), .s_axil_arprot,
-    .s_axil_rready, .s_axil_rvalid, .s_axil_rdata, .s_axil_rresp,
-    .hwif_out_common_ctrl_start(csr_start),
-    .hwif_out_common_ctrl_soft_reset(csr_soft_reset),
-    .hwif_out_common_ctrl_irq_clear(csr_irq_clear),
-    .hwif_out_common_ctrl_perf_clear(csr_perf_clear),
-    .hwif_in_common_status_busy(busy),
-    .hwif_in_common_status_done(done),
-    .hwif_in_common_status_error(error),
-    .hwif_in_common_status_draining(draining),
-    .hwif_in_common_err_code_code(err_code),
-    .hwif_in_common_caps_num_mult(16'(Lanes)),
-    .hwif_in_common_caps_num_bufs(8'd3),
-    .hwif_in_common_cyc_total_count(cyc_total),
-    .hwif_in_common_cyc_load_count(cyc_load),
-    .hwif_in_common_cyc_compute_count(cyc_compute),
-    .hwif_in_common_cyc_drain_count(cyc_drain),
-    .hwif_in_common_mac_slots_count(mac_slots),
-    .hwif_in_common_mac_effectual_count(mac_effectual),
-    .hwif_in_common_mac_skipped_count(mac_skipped),
-    .hwif_in_common_in_stall_count(in_stall),
-    .hwif_in_common_out_stall_count(out_stall),
-    .hwif_in_common_in_beats_count(in_beats),
-    .hwif_in_common_out_beats_count(out_beats),
-    .hwif_in_common_sram_rd_count(sram_rd_q),
-    .hwif_in_common_sram_wr_count(sram_wr_q),
-    .hwif_out_dim_m_m(dim_m),
-    .hwif_out_dim_n_n(dim_n),
-    .hwif_out_dim_k_k(dim_k),
-    .hwif_out_dim_j_j(dim_j),
-    .hwif_out_phase(phase),
-    .hwif_out_cfg_align_en(align_en),
-    .hwif_out_cfg_wg_en(wg_en),
-    .hwif_out_fcsr_words_words(fcsr_words),
-    .hwif_out_fcsr_nnz_nnz(fcsr_nnz),
-    .hwif_in_array_lanes(8'(Lanes)),
-    .hwif_in_array_wg_mults(8'(WgMults)),
-    .hwif_in_buf_f_words_words(32'(FWords)),
-    .hwif_in_buf_w_words_words(32'(WWords)),
-    .hwif_in_buf_x_words_words(32'(XWords)),
-    .hwif_in_list_entries_entries(32'(ListEntries)),
-    .hwif_in_buf_c_words_words(32'(CWords)),
-    .hwif_in_buf_g_words_words(32'(GWords)),
-    .hwif_in_max_n_rows(32'(MaxN)),
-    .hwif_in_max_k_cols(32'(MaxK)),
-    .hwif_in_core_err_code(core_err_q),
-    .hwif_in_cyc_decode_count(cyc_decode_q),
-    .hwif_in_cyc_ep_count(cyc_ep_q),
-    .hwif_in_cyc_wg_count(cyc_wg_q),
-    .hwif_in_cyc_overlap_count(cyc_overlap_q),
-    .hwif_in_lane_busy_count(lane_busy_q),
-    .hwif_in_shift_ops_count(shift_ops_q),
-    .hwif_in_shift_effectual_count(shift_eff_q),
-    .hwif_in_wg_effectual_count(wg_eff_q),
-    .hwif_in_nnz_count(dec_nnz)
-  );
+  assign sts.array_lanes = 8'(Lanes);
+  assign sts.array_wg_mults = 8'(WgMults);
+  assign sts.buf_f_words = 32'(FWords);
+  assign sts.buf_w_words = 32'(WWords);
+  assign sts.buf_x_words = 32'(XWords);
+  assign sts.list_entries = 32'(ListEntries);
+  assign sts.buf_c_words = 32'(CWords);
+  assign sts.buf_g_words = 32'(GWords);
+  assign sts.max_n = 32'(MaxN);
+  assign sts.max_k = 32'(MaxK);
+  assign sts.core_err = core_err_q;
+  assign sts.cyc_decode = cyc_decode_q;
+  assign sts.cyc_ep = cyc_ep_q;
+  assign sts.cyc_wg = cyc_wg_q;
+  assign sts.cyc_overlap = cyc_overlap_q;
+  assign sts.lane_busy = lane_busy_q;
+  assign sts.shift_ops = shift_ops_q;
+  assign sts.shift_effectual = shift_eff_q;
+  assign sts.wg_effectual = wg_eff_q;
+  assign sts.nnz = dec_nnz;
 
   // ---------------------------------------------------------------- configuration check
   function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
     return (x + 32'(d) - 1) / 32'(d);
   endfunction
 
+  wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k, dim_j = cfg.dim_j;
+  wire [31:0] fcsr_words = cfg.fcsr_words, fcsr_nnz = cfg.fcsr_nnz;
+  wire align_en = cfg.cfg_align_en;
+  wire wg_en = cfg.cfg_wg_en;
   wire is_ff_bp = phase == PHASE_FF[1:0] || phase == PHASE_BP[1:0];
   wire does_ep = is_ff_bp;                                   // shift-add array in use
   wire does_wg = phase == PHASE_WG[1:0] || (phase == PHASE_BP[1:0] && wg_en);
-  wire bad_phase = phase > PHASE_WG[1:0];
   wire [31:0] wk_words = ceil_div(32'(dim_k), CodesPerWord);  // W words per weight row
   wire [31:0] x_row_words = ceil_div(32'(dim_j), XPerWord);   // X words per row of X
   wire [31:0] n_groups = ceil_div(32'(dim_n), Lanes);         // result words per row of C
@@ -160,46 +93,23 @@ module dqstp_top
   wire [31:0] x_words = 32'(dim_n) * x_row_words;
   wire [31:0] c_words = 32'(dim_m) * n_groups;
   wire [31:0] g_words = 32'(dim_k) * j_tiles;
-  wire dims_zero = dim_n == 0 || dim_k == 0 || (!does_wg && dim_m == 0) || (does_wg && dim_j == 0)
-                   || (does_ep && does_wg && dim_m == 0);
-  wire dims_big = 32'(dim_n) > MaxN || 32'(dim_k) > MaxK || fcsr_words > FWords
-                  || fcsr_nnz > ListEntries
-                  || (!does_wg || does_ep) && (w_words > WWords || c_words > CWords)
-                  || does_wg && (x_words > XWords || g_words > GWords);
-  wire dims_ok = !dims_zero && !dims_big;
-  wire [7:0] dims_err = dims_zero ? ERR_DIM_ZERO : ERR_DIM_OVERSIZE;
-  wire wg_bad = wg_en && phase != PHASE_BP[1:0] && !bad_phase;
-
-  // ---------------------------------------------------------------- operand load
-  logic [2:0] buf_we;
-  logic [31:0] buf_waddr;
-  logic [255:0] buf_wdata;
-  logic [2:0] loaded;
-  logic loading, load_err;
-  logic [7:0] load_err_code;
-  logic job_start, error_at_start;
-  logic [31:0] expected_words [3];
-  assign expected_words[BufF] = fcsr_words;
-  assign expected_words[BufW] = w_words;
-  assign expected_words[BufX] = x_words;
-  wire [2:0] needed = {does_wg, !does_wg || does_ep, 1'b1};
-
-  axis_loader #(.NumBufs(3), .DataW(256), .DestW(4)) u_loader (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .enable_i(!busy),
-    .cfg_ok_i(dims_ok), .cfg_err_code_i(dims_err),
-    .expected_words_i(expected_words),
-    .clear_loaded_i(job_start && !error_at_start),
-    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast, .s_axis_tdest,
-    .we_o(buf_we), .waddr_o(buf_waddr), .wdata_o(buf_wdata),
-    .loaded_o(loaded), .loading_o(loading),
-    .err_o(load_err), .err_code_o(load_err_code)
-  );
+  assign cfg_dim_zero = dim_n == 0 || dim_k == 0 || (!does_wg && dim_m == 0)
+                        || (does_wg && dim_j == 0) || (does_ep && does_wg && dim_m == 0);
+  assign cfg_dim_big = 32'(dim_n) > MaxN || 32'(dim_k) > MaxK || fcsr_words > FWords
+                       || fcsr_nnz > ListEntries
+                       || (!does_wg || does_ep) && (w_words > WWords || c_words > CWords)
+                       || does_wg && (x_words > XWords || g_words > GWords);
+  // WG runs beside EP only in a BP job; the shell ranks BAD_PHASE (phase 3) above this code.
+  assign cfg_core_err = wg_en && phase != PHASE_BP[1:0] ? DQSTP_ERR_WG_NEEDS_BP : ERR_NONE;
+  assign buf_words[BufF] = fcsr_words;
+  assign buf_words[BufW] = w_words;
+  assign buf_words[BufX] = x_words;
+  assign buf_needed = {does_wg, !does_wg || does_ep, 1'b1};
 
   // ---------------------------------------------------------------- operand buffers
-  logic [255:0] fmem [FWords];
-  logic [255:0] wmem [WWords];
-  logic [255:0] xmem [XWords];
+  logic [WordBits-1:0] fmem [FWords];
+  logic [WordBits-1:0] wmem [WWords];
+  logic [WordBits-1:0] xmem [XWords];
   always_ff @(posedge clk) begin : p_operand_write
     if (buf_we[BufF]) fmem[FAW'(buf_waddr)] <= buf_wdata;
     if (buf_we[BufW]) wmem[WAW'(buf_waddr)] <= buf_wdata;
@@ -212,39 +122,20 @@ module dqstp_top
   logic [15:0] n_q, j_q;
   logic ep_q, wg_q, align_q;
   logic [31:0] nnz_q, wk_q, xr_q, ng_q, jt_q, c_words_q, g_words_q;
-  logic job_err, job_done, dec_done, dec_err, dec_busy;
-  logic [7:0] job_err_code, dec_err_code;
+  logic dec_done, dec_err, dec_busy;
+  logic [7:0] dec_err_code;
 
-  wire start_busy = csr_start && (state_q != Idle || draining);
-  assign job_start = csr_start && !start_busy;
-  assign error_at_start = !dims_ok || bad_phase || wg_bad || (loaded & needed) != needed;
-  assign busy = state_q != Idle;
+  // A malformed FCSR frame ends the job with its core code (the shell ranks it below the rest).
+  assign job_err = dec_err;
+  assign job_err_code = dec_err_code;
 
-  always_comb begin : p_job_err
-    job_err = 1'b0;
-    job_err_code = ERR_NONE;
-    if (dec_err) begin
-      job_err = 1'b1;
-      job_err_code = dec_err_code;
-    end else if (start_busy) begin
-      job_err = 1'b1;
-      job_err_code = ERR_BUSY;
-    end else if (job_start && error_at_start) begin
-      job_err = 1'b1;
-      job_err_code = !dims_ok ? dims_err
-                   : bad_phase ? ERR_BAD_PHASE
-                   : wg_bad ? DQSTP_ERR_WG_NEEDS_BP
-                   : ERR_NOT_LOADED;
-    end
-  end
-
-  // ---------------------------------------------------------------- FCSR decode into the non-zero list
+  // ---------------------------------------------------------------- FCSR decode into the list
   logic [3:0][31:0] f_raddr;     // packed: Icarus 11 does not propagate unpacked array ports
-  logic [3:0][255:0] f_rdata;
+  logic [3:0][WordBits-1:0] f_rdata;
   logic [2:0] f_reads;
-  logic [Lanes-1:0] list_we;
-  logic [Lanes-1:0][31:0] list_waddr;
-  logic [Lanes-1:0][39:0] list_wdata;
+  logic [DecodeChunk-1:0] list_we;
+  logic [DecodeChunk-1:0][31:0] list_waddr;
+  logic [DecodeChunk-1:0][39:0] list_wdata;
   logic rp_we;
   logic [31:0] rp_waddr, rp_wdata;
   logic [39:0] list_mem [ListEntries];
@@ -255,17 +146,18 @@ module dqstp_top
   end
 
   dqstp_fcsr_decode #(.MaxN(MaxN)) u_decode (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .start_i(job_start && !error_at_start),
+    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(soft_reset),
+    .start_i(job_start),
     .n_i(dim_n), .k_i(dim_k), .nnz_i(fcsr_nnz), .words_i(fcsr_words),
     .f_raddr_o(f_raddr), .f_rdata_i(f_rdata), .f_reads_o(f_reads),
     .list_we_o(list_we), .list_waddr_o(list_waddr), .list_wdata_o(list_wdata),
     .rp_we_o(rp_we), .rp_waddr_o(rp_waddr), .rp_wdata_o(rp_wdata),
-    .busy_o(dec_busy), .done_o(dec_done), .err_o(dec_err), .err_code_o(dec_err_code), .nnz_o(dec_nnz)
+    .busy_o(dec_busy), .done_o(dec_done), .err_o(dec_err), .err_code_o(dec_err_code),
+    .nnz_o(dec_nnz)
   );
 
   always_ff @(posedge clk) begin : p_list_write
-    for (int j = 0; j < Lanes; j++) begin
+    for (int j = 0; j < DecodeChunk; j++) begin
       if (list_we[j]) list_mem[LAW'(list_waddr[j])] <= list_wdata[j];
     end
     if (rp_we) row_ptr[NAW'(rp_waddr)] <= rp_wdata;
@@ -292,7 +184,7 @@ module dqstp_top
   logic [Lanes-1:0][31:0] acc_next;
   logic [31:0] assign_q [Lanes];                // item a lane takes this cycle
   logic [31:0] handed;                          // items handed out this cycle
-  logic [4:0] shift_eff;
+  logic [EffW-1:0] shift_eff;
 
   always_comb begin : p_lanes
     logic [31:0] taken;
@@ -308,12 +200,14 @@ module dqstp_top
       all_free = all_free && lane_free[l];
       lane_val[l] = entry[7:0];
       waddr = 32'(lm_q[l]) * wk_q + 32'(entry[23:8]) / CodesPerWord;
-      lane_code[l] = waddr < WWords ? wmem[WAW'(waddr)][(32'(entry[23:8]) % CodesPerWord) * 4 +: 4] : 4'd0;
+      lane_code[l] = waddr < WWords
+                     ? wmem[WAW'(waddr)][(32'(entry[23:8]) % CodesPerWord) * 4 +: 4] : 4'd0;
     end
     // Hand out items: with alignment to every free lane, without only when the whole group is free.
     taken = '0;
     for (int l = 0; l < Lanes; l++) begin
-      assign_lane[l] = ep_run_q && lane_free[l] && (align_q || all_free) && next_q + taken < items_q;
+      assign_lane[l] = ep_run_q && lane_free[l] && (align_q || all_free)
+                       && next_q + taken < items_q;
       assign_q[l] = next_q + taken;
       if (assign_lane[l]) taken = taken + 1;
     end
@@ -321,22 +215,30 @@ module dqstp_top
   end
   assign load = assign_lane;
 
+  logic [Lanes-1:0][31:0] assign_row;           // row of S of the item a lane takes
+  always_comb begin : p_assign_row
+    for (int l = 0; l < Lanes; l++) assign_row[l] = assign_q[l] % 32'(n_q);
+  end
+
   dqstp_shift_array #(.Lanes(Lanes)) u_shift_array (
     .clk_i(clk), .rst_ni(rst_n),
     .load_i(load), .step_i(step), .val_i(lane_val), .code_i(lane_code),
     .acc_next_o(acc_next), .effectual_o(shift_eff)
   );
 
-  // Result buffer C: row m of C is n_groups words of 16 int32; lanes write their own slot.
+  // Result buffer C: row m of C is n_groups words of Lanes int32; lanes write their own slot.
   logic [31:0] cmem [CWords * Lanes];
   always_ff @(posedge clk) begin : p_c_write
     for (int l = 0; l < Lanes; l++) begin
-      if (last[l]) cmem[CAW'((32'(lm_q[l]) * ng_q + 32'(lr_q[l]) / Lanes) * Lanes + 32'(lr_q[l]) % Lanes)] <= acc_next[l];
+      if (last[l]) begin
+        cmem[CAW'((32'(lm_q[l]) * ng_q + 32'(lr_q[l]) / Lanes) * Lanes
+                  + 32'(lr_q[l]) % Lanes)] <= acc_next[l];
+      end
     end
   end
 
   always_ff @(posedge clk) begin : p_lane_regs
-    if (!rst_n || csr_soft_reset) begin
+    if (!rst_n || soft_reset) begin
       lbusy_q <= '0;
       next_q <= '0;
     end else begin
@@ -344,13 +246,11 @@ module dqstp_top
       else next_q <= next_q + handed;
       for (int l = 0; l < Lanes; l++) begin
         if (assign_lane[l]) begin
-          logic [31:0] r;
-          r = assign_q[l] % 32'(n_q);
           lbusy_q[l] <= 1'b1;
           lm_q[l] <= 16'(assign_q[l] / 32'(n_q));
-          lr_q[l] <= 16'(r);
-          lptr_q[l] <= row_ptr[NAW'(r)];
-          lend_q[l] <= row_ptr[NAW'(r + 1)];
+          lr_q[l] <= 16'(assign_row[l]);
+          lptr_q[l] <= row_ptr[NAW'(assign_row[l])];
+          lend_q[l] <= row_ptr[NAW'(assign_row[l] + 1)];
         end else if (last[l]) begin
           lbusy_q[l] <= 1'b0;
         end else if (step[l]) begin
@@ -359,10 +259,21 @@ module dqstp_top
       end
     end
   end
-  wire ep_finished = ep_run_q && next_q + handed >= items_q && (lbusy_q & ~last) == '0 && assign_lane == '0;
+  wire ep_finished = ep_run_q && next_q + handed >= items_q && (lbusy_q & ~last) == '0
+                     && assign_lane == '0;
+
+  // A lane walks entries of the decoded list only (row pointers are in order and end at the
+  // job's non-zero count), and takes rows whose row pointers are in the table (r + 1 <= MaxN).
+  for (genvar l = 0; l < Lanes; l++) begin : gen_lane_checks
+    `ACCEL_ASSERT(LanePtrInList_A,
+                  !lbusy_q[l] || (lptr_q[l] <= lend_q[l] && lend_q[l] <= nnz_q), clk, rst_n)
+    `ACCEL_ASSERT(RowPtrReadInTable_A,
+                  !assign_lane[l] || assign_row[l] + 1 <= 32'(MaxN), clk, rst_n)
+  end
+  `ACCEL_ASSERT(ListFitsJob_A, nnz_q <= 32'(ListEntries), clk, rst_n)
 
   // ---------------------------------------------------------------- WG: G[k, j] += S[n, k] x X[n, j]
-  // One non-zero of S per cycle, for one tile of 16 columns of X; tiles outer, non-zeros inner.
+  // One non-zero of S per cycle, for one tile of WgMults columns of X; tiles outer, non-zeros inner.
   logic wg_run_q;
   logic [31:0] wg_i_q, wg_t_q;
   logic [WgMults*32-1:0] gmem [GWords];
@@ -371,18 +282,21 @@ module dqstp_top
   logic [WgMults-1:0][7:0] wg_x;
   logic [WgMults-1:0][31:0] wg_acc_in, wg_acc_out;
   logic [31:0] wg_xaddr, wg_gaddr;
-  logic [4:0] wg_eff;
+  logic [EffW-1:0] wg_eff;
   wire wg_step = wg_run_q && wg_i_q < nnz_q;
 
   always_comb begin : p_wg_operands
-    logic [255:0] xword;
+    logic [WordBits-1:0] xword;
+    logic [31:0] xsel;
     wg_entry = list_at(wg_i_q);
-    wg_xaddr = 32'(wg_entry[39:24]) * xr_q + (wg_t_q >> 1);
+    wg_xaddr = 32'(wg_entry[39:24]) * xr_q + wg_t_q / XTiles;
     wg_gaddr = 32'(wg_entry[23:8]) * jt_q + wg_t_q;
     xword = wg_xaddr < XWords ? xmem[XAW'(wg_xaddr)] : '0;
+    xsel = wg_t_q % XTiles;
     for (int l = 0; l < WgMults; l++) begin
-      wg_x[l] = xword[(32'(wg_t_q[0]) * WgMults + 32'(l)) * 8 +: 8];
-      wg_acc_in[l] = wg_gaddr < GWords && gvalid_q[GAW'(wg_gaddr)] ? gmem[GAW'(wg_gaddr)][l*32 +: 32] : '0;
+      wg_x[l] = xword[(xsel * WgMults + 32'(l)) * 8 +: 8];
+      wg_acc_in[l] = wg_gaddr < GWords && gvalid_q[GAW'(wg_gaddr)]
+                     ? gmem[GAW'(wg_gaddr)][l*32 +: 32] : '0;
     end
   end
 
@@ -404,22 +318,22 @@ module dqstp_top
   wire wg_done_now = !wg_q || !wg_run_q || wg_finished;
   assign job_done = state_q == Compute && ep_done_now && wg_done_now;
 
+  // The core's job state and the shell's STATUS.busy move together.
+  `ACCEL_ASSERT(BusyIffJob_A, busy == (state_q != Idle), clk, rst_n)
+
   always_ff @(posedge clk) begin : p_seq
-    if (!rst_n || csr_soft_reset) begin
+    if (!rst_n || soft_reset) begin
       state_q <= Idle;
       ep_run_q <= 1'b0;
       wg_run_q <= 1'b0;
       gvalid_q <= '0;
-      core_err_q <= ERR_NONE;
       {n_q, j_q} <= '0;
       {ep_q, wg_q, align_q} <= '0;
       {nnz_q, wk_q, xr_q, ng_q, jt_q, c_words_q, g_words_q, items_q} <= '0;
       wg_i_q <= '0;
       wg_t_q <= '0;
     end else begin
-      if (job_start) core_err_q <= ERR_NONE;
-      if (job_err && job_err_code >= DQSTP_ERR_FCSR_COUNT) core_err_q <= job_err_code;
-      if (job_start && !error_at_start) begin
+      if (job_start) begin
         state_q <= Decode;
         n_q <= dim_n;
         j_q <= dim_j;
@@ -463,46 +377,54 @@ module dqstp_top
     end
   end
 
-  // ---------------------------------------------------------------- results out: C words, then G words
-  logic drain_re;
-  logic [DrainAW-1:0] drain_raddr;
-  logic [511:0] drain_rdata_q;
+  // CORE_ERR: the core-specific code (16 and up) of the last job: a decode error while it runs,
+  // or WG_NEEDS_BP refusing its frames or its start. Cleared by an accepted start.
+  always_ff @(posedge clk) begin : p_core_err
+    if (!rst_n || soft_reset) begin
+      core_err_q <= ERR_NONE;
+    end else if (job_start) begin
+      core_err_q <= ERR_NONE;
+    end else if (err_event && err_event_code >= DQSTP_ERR_FCSR_COUNT) begin
+      core_err_q <= err_event_code;
+    end
+  end
+
+  // ---------------------------------------------------------------- results out: C, then G words
+  logic [Lanes*32-1:0] drain_rdata_q;
+  wire [31:0] drain_a = 32'(res_raddr);          // result word: C words first
+  wire [31:0] drain_g = drain_a - c_words_q;     // G word, when past the C words
   always_ff @(posedge clk) begin : p_drain_read
-    if (drain_re) begin
-      logic [31:0] a;
-      a = 32'(drain_raddr);
+    if (res_re) begin
       for (int s = 0; s < Lanes; s++) begin
-        if (a < c_words_q) begin
-          drain_rdata_q[s*32 +: 32] <= (a % ng_q) * Lanes + 32'(s) < 32'(n_q)
-                                       ? cmem[CAW'(a * Lanes + 32'(s))] : 32'd0;
+        if (drain_a < c_words_q) begin
+          drain_rdata_q[s*32 +: 32] <= (drain_a % ng_q) * Lanes + 32'(s) < 32'(n_q)
+                                       ? cmem[CAW'(drain_a * Lanes + 32'(s))] : 32'd0;
         end else begin
-          drain_rdata_q[s*32 +: 32] <= gvalid_q[GAW'(a - c_words_q)]
-                                       && ((a - c_words_q) % jt_q) * WgMults + 32'(s) < 32'(j_q)
-                                       ? gmem[GAW'(a - c_words_q)][s*32 +: 32] : 32'd0;
+          drain_rdata_q[s*32 +: 32] <= gvalid_q[GAW'(drain_g)]
+                                       && (drain_g % jt_q) * WgMults + 32'(s) < 32'(j_q)
+                                       ? gmem[GAW'(drain_g)][s*32 +: 32] : 32'd0;
         end
       end
     end
   end
-
-  buf_drain #(.DataW(512), .AddrW(DrainAW)) u_drain (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .start_i(job_done), .words_i(c_words_q + g_words_q), .draining_o(draining),
-    .re_o(drain_re), .raddr_o(drain_raddr), .rdata_i(drain_rdata_q),
-    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
-  );
+  assign res_rdata = drain_rdata_q;
+  assign res_words = c_words_q + g_words_q;
 
   // ---------------------------------------------------------------- counters
-  wire perf_clear = csr_perf_clear || csr_soft_reset;
-  wire [IncW-1:0] effectual_inc = IncW'(shift_eff) + IncW'(wg_eff);
+  logic [SRAM_COUNTERS-1:0][31:0] sram_rd_q, sram_wr_q;
+  assign mac_effectual = IncW'(shift_eff) + IncW'(wg_eff);
+  assign mac_skipped = '0;
   // MAC slots per compute cycle: the lanes of every array the job uses (BP with WG uses both)
-  wire [IncW-1:0] units = (ep_q ? IncW'(Lanes) : IncW'(0)) + (wg_q ? IncW'(WgMults) : IncW'(0));
+  assign mac_units = (ep_q ? IncW'(Lanes) : IncW'(0)) + (wg_q ? IncW'(WgMults) : IncW'(0));
+  assign sram_rd = sram_rd_q;
+  assign sram_wr = sram_wr_q;
+
   always_ff @(posedge clk) begin : p_core_counters
     if (!rst_n || perf_clear) begin
-      {cyc_decode_q, cyc_ep_q, cyc_wg_q, cyc_overlap_q, lane_busy_q, shift_ops_q, shift_eff_q, wg_eff_q} <= '0;
-      for (int i = 0; i < 4; i++) begin
-        sram_rd_q[i] <= '0;
-        sram_wr_q[i] <= '0;
-      end
+      {cyc_decode_q, cyc_ep_q, cyc_wg_q, cyc_overlap_q} <= '0;
+      {lane_busy_q, shift_ops_q, shift_eff_q, wg_eff_q} <= '0;
+      sram_rd_q <= '0;
+      sram_wr_q <= '0;
     end else begin
       cyc_decode_q <= cyc_decode_q + 32'(dec_busy);
       cyc_ep_q <= cyc_ep_q + 32'(ep_active);
@@ -522,21 +444,4 @@ module dqstp_top
       sram_wr_q[3] <= sram_wr_q[3] + 32'($countones(list_we));
     end
   end
-
-  accel_ctrl #(.NumMult(Lanes + WgMults), .IncW(IncW)) u_ctrl (
-    .clk_i(clk), .rst_ni(rst_n),
-    .start_i(job_start), .soft_reset_i(csr_soft_reset), .irq_clear_i(csr_irq_clear),
-    .perf_clear_i(csr_perf_clear),
-    .job_done_i(job_done), .job_err_i(job_err), .job_err_code_i(job_err_code),
-    .load_err_i(load_err), .load_err_code_i(load_err_code),
-    .busy_i(busy), .loading_i(loading), .draining_i(draining),
-    .mac_units_i(units), .mac_effectual_inc_i(effectual_inc), .mac_skipped_inc_i(IncW'(0)),
-    .in_valid_i(s_axis_tvalid), .in_ready_i(s_axis_tready),
-    .out_valid_i(m_axis_tvalid), .out_ready_i(m_axis_tready),
-    .done_o(done), .error_o(error), .err_code_o(err_code), .irq_o(irq),
-    .cyc_total_o(cyc_total), .cyc_load_o(cyc_load), .cyc_compute_o(cyc_compute),
-    .cyc_drain_o(cyc_drain), .mac_slots_o(mac_slots), .mac_effectual_o(mac_effectual),
-    .mac_skipped_o(mac_skipped), .in_stall_o(in_stall), .out_stall_o(out_stall),
-    .in_beats_o(in_beats), .out_beats_o(out_beats)
-  );
 endmodule

@@ -17,7 +17,7 @@ module swpu_array #(
   input  logic                  flush_i,    // soft reset or job start: forget any partial tile
   input  logic                  en_i,       // a k-step is in stage 1 and may progress
   input  logic                  last_i,     // it is the tile's last step
-  input  logic [Rows*16-1:0]    a_i,        // A[row, k] at [row*16 +: 16] (held while the step runs)
+  input  logic [Rows*16-1:0]    a_i,        // A[row, k] at [row*16 +: 16] (held while it runs)
   input  logic [Cols*16-1:0]    b_i,        // B[k, col] at [col*16 +: 16]
   input  logic [Rows-1:0]       row_on_i,   // row exists and its line mask keeps this k
   input  logic [Cols-1:0]       col_on_i,   // column exists
@@ -48,7 +48,8 @@ module swpu_array #(
     for (int i = 0; i < Rows; i++) begin
       for (int j = 0; j < Cols; j++) begin
         grid[i*Cols+j] = row_on_i[i] && col_on_i[j] && out_on_i[i*Cols+j];
-        pairs[i*Cols+j] = grid[i*Cols+j] && (a_i[i*16 + 10 +: 5] != 5'd0) && (b_i[j*16 + 10 +: 5] != 5'd0);
+        pairs[i*Cols+j] = grid[i*Cols+j] && (a_i[i*16 + 10 +: 5] != 5'd0)
+                          && (b_i[j*16 + 10 +: 5] != 5'd0);
       end
     end
     todo = pairs & ~done_q;
@@ -68,7 +69,9 @@ module swpu_array #(
     always_comb begin : p_forward
       acc_in = acc_q[32'(idx)*32 +: 32];
       for (int s = 0; s < Lanes; s++) begin
-        if (s2_valid_q && s2_lane_valid_q[s] && s2_idx_q[s*IdxW +: IdxW] == idx) acc_in = s2_sum_q[s*32 +: 32];
+        if (s2_valid_q && s2_lane_valid_q[s] && s2_idx_q[s*IdxW +: IdxW] == idx) begin
+          acc_in = s2_sum_q[s*32 +: 32];
+        end
       end
     end
     fp16_mul u_mul (.a_i(a_i[row*16 +: 16]), .b_i(b_i[col*16 +: 16]), .p_o(product));
@@ -80,7 +83,9 @@ module swpu_array #(
     .valid_o(back_valid), .data_o(back_sum));
 
   always_comb begin : p_acc
-    for (int i = 0; i < N; i++) acc_o[i*32 +: 32] = (s2_valid_q && back_valid[i]) ? back_sum[i*32 +: 32] : acc_q[i*32 +: 32];
+    for (int i = 0; i < N; i++) begin
+      acc_o[i*32 +: 32] = (s2_valid_q && back_valid[i]) ? back_sum[i*32 +: 32] : acc_q[i*32 +: 32];
+    end
   end
 
   assign step_done_o = en_i && (todo & ~taken) == '0;

@@ -55,7 +55,8 @@ module swpu_compact #(
   end
 
   initial begin : p_check_params
-    assert (Out <= N && (1 << Stages) == N) else $fatal(1, "swpu_compact: N must be a power of 2 >= Out");
+    assert (Out <= N && (1 << Stages) == N)
+      else $fatal(1, "swpu_compact: N must be a power of 2 >= Out");
   end
 `ifdef VERILATOR
   always_comb begin : p_no_collision

@@ -1,9 +1,13 @@
 // SWPU core: C[MxN] = A[MxK] . B[KxN] for FF, BP and WG of a sub-structured pruned conv/FC layer.
 // A detect pass reads every mask (shape word, line rows) and the schedule before any operand load
-// and checks them; then for each group of Rows rows (in schedule order) and each Cols-wide tile, only
-// the k-steps that some row of the group keeps are fetched (FF, BP), or only tiles with a kept
+// and checks them; then for each group of Rows rows (in schedule order) and each Cols-wide tile,
+// only the k-steps that some row of the group keeps are fetched (FF, BP), or only tiles with a kept
 // output (WG). Each step's effectual pairs are packed into the Lanes multipliers (swpu_array).
 // Buffers (tdest): 0 A, 1 B, 2 masks, 3 schedule; see verif/swpu/swpu_codec.py for the packing.
+// Not for unstructured sparsity: the masks prune whole lines of kernel positions per filter.
+`include "accel_shell.svh"
+`include "accel_assert.svh"
+
 module swpu_top
   import accel_pkg::*;
 #(
@@ -15,45 +19,14 @@ module swpu_top
   parameter int CWords = 2048,
   parameter int MaskWords = 512
 ) (
-  input  logic                clk,
-  input  logic                rst_n,
-  // AXI4-Lite CSR slave
-  input  logic                s_axil_awvalid,
-  output logic                s_axil_awready,
-  input  logic [11:0]         s_axil_awaddr,
-  input  logic [2:0]          s_axil_awprot,
-  input  logic                s_axil_wvalid,
-  output logic                s_axil_wready,
-  input  logic [31:0]         s_axil_wdata,
-  input  logic [3:0]          s_axil_wstrb,
-  output logic                s_axil_bvalid,
-  input  logic                s_axil_bready,
-  output logic [1:0]          s_axil_bresp,
-  input  logic                s_axil_arvalid,
-  output logic                s_axil_arready,
-  input  logic [11:0]         s_axil_araddr,
-  input  logic [2:0]          s_axil_arprot,
-  output logic                s_axil_rvalid,
-  input  logic                s_axil_rready,
-  output logic [31:0]         s_axil_rdata,
-  output logic [1:0]          s_axil_rresp,
-  // AXI4-Stream operands in
-  input  logic [255:0]        s_axis_tdata,
-  input  logic                s_axis_tvalid,
-  output logic                s_axis_tready,
-  input  logic                s_axis_tlast,
-  input  logic [3:0]          s_axis_tdest,
-  // AXI4-Stream results out: one Cols-wide FP32 row segment per beat, row-major (m, n-tile)
-  output logic [Cols*32-1:0]  m_axis_tdata,
-  output logic                m_axis_tvalid,
-  input  logic                m_axis_tready,
-  output logic                m_axis_tlast,
-  output logic                irq
+  // results out: one Cols-wide FP32 row segment per beat, row-major (m, n-tile)
+  `ACCEL_SHELL_PORTS(Cols * 32)
 );
-  localparam int ValsPerWord = 16;               // FP16 values per 256-bit operand word
+  localparam int BeatW = SHELL_IN_BEAT_BITS;     // operand beat and operand buffer word
+  localparam int ValsPerWord = BeatW / 16;       // FP16 values per operand word
   localparam int KbA = ValsPerWord / Rows;       // k-steps per A word
-  localparam int MaxDim = 256;                   // masked dimension and rows: one 256-bit mask word
-  localparam int SchedPerWord = 16;              // 16-bit schedule entries per word
+  localparam int MaxDim = 256;                   // masked dimension and rows: one mask word
+  localparam int SchedPerWord = BeatW / 16;      // 16-bit schedule entries per word
   localparam int SchedWords = MaxDim / SchedPerWord;
   localparam int N = Rows * Cols;
   localparam int BufA = 0, BufB = 1, BufMask = 2, BufSched = 3;
@@ -67,81 +40,42 @@ module swpu_top
   initial begin : p_check_params
     assert (Rows * KbA == ValsPerWord) else $fatal(1, "Rows must divide %0d", ValsPerWord);
     assert (Lanes <= N) else $fatal(1, "more lanes than accumulators");
+    assert (BeatW == MaxDim) else $fatal(1, "a mask word must hold %0d positions", MaxDim);
   end
 
-  // ---------------------------------------------------------------- CSR block
-  logic csr_start, csr_soft_reset, csr_irq_clear, csr_perf_clear;
-  logic [15:0] dim_m, dim_n, dim_k;
-  logic [1:0] phase;
-  logic [2:0] line_w;
-  logic scheduled;
-  logic busy, done, error, draining;
-  logic [7:0] err_code;
-  logic [31:0] cyc_total, cyc_load, cyc_compute, cyc_drain, mac_slots, mac_effectual, mac_skipped;
-  logic [31:0] in_stall, out_stall, in_beats, out_beats;
-  logic [31:0] sram_rd [3:0];   // descending, as the generated CSR block declares it
-  logic [31:0] sram_wr [3:0];
+  // ---------------------------------------------------------------- the shell
+  `ACCEL_SHELL_WIRES(4, Cols * 32, CAddrW, CountW)
+  accel_shell #(
+    .NumBufs(4), .NumMult(Lanes), .OutW(Cols * 32), .ResAW(CAddrW), .IncW(CountW)
+  ) u_shell (.*);
+
   logic [7:0] info_code_q;
   logic [15:0] info_index_q;
   logic [31:0] steps_skipped_q, pruned_fetch_q, tiles_skipped_q, steps_issued_q;
 
-  swpu_csr u_csr (
-    .clk, .rst_n,
-    .s_axil_awready, .s_axil_awvalid, .s_axil_awaddr(s_axil_awaddr[CSR_ADDR_W-1:0]), .s_axil_awprot,
-    .s_axil_wready, .s_axil_wvalid, .s_axil_wdata, .s_axil_wstrb,
-    .s_axil_bready, .s_axil_bvalid, .s_axil_bresp,
-    .s_axil_arready, .s_axil_arvalid, .s_axil_araddr(s_axil_araddr[CSR_ADDR_W-1:0]), .s_axil_arprot,
-    .s_axil_rready, .s_axil_rvalid, .s_axil_rdata, .s_axil_rresp,
-    .hwif_out_common_ctrl_start(csr_start),
-    .hwif_out_common_ctrl_soft_reset(csr_soft_reset),
-    .hwif_out_common_ctrl_irq_clear(csr_irq_clear),
-    .hwif_out_common_ctrl_perf_clear(csr_perf_clear),
-    .hwif_in_common_status_busy(busy),
-    .hwif_in_common_status_done(done),
-    .hwif_in_common_status_error(error),
-    .hwif_in_common_status_draining(draining),
-    .hwif_in_common_err_code_code(err_code),
-    .hwif_in_common_caps_num_mult(16'(Lanes)),
-    .hwif_in_common_caps_num_bufs(8'd4),
-    .hwif_in_common_cyc_total_count(cyc_total),
-    .hwif_in_common_cyc_load_count(cyc_load),
-    .hwif_in_common_cyc_compute_count(cyc_compute),
-    .hwif_in_common_cyc_drain_count(cyc_drain),
-    .hwif_in_common_mac_slots_count(mac_slots),
-    .hwif_in_common_mac_effectual_count(mac_effectual),
-    .hwif_in_common_mac_skipped_count(mac_skipped),
-    .hwif_in_common_in_stall_count(in_stall),
-    .hwif_in_common_out_stall_count(out_stall),
-    .hwif_in_common_in_beats_count(in_beats),
-    .hwif_in_common_out_beats_count(out_beats),
-    .hwif_in_common_sram_rd_count(sram_rd),
-    .hwif_in_common_sram_wr_count(sram_wr),
-    .hwif_out_dim_m_m(dim_m),
-    .hwif_out_dim_n_n(dim_n),
-    .hwif_out_dim_k_k(dim_k),
-    .hwif_out_phase(phase),
-    .hwif_out_line_w_width(line_w),
-    .hwif_out_order_scheduled(scheduled),
-    .hwif_in_array_rows(8'(Rows)),
-    .hwif_in_array_cols(8'(Cols)),
-    .hwif_in_array_lanes(8'(Lanes)),
-    .hwif_in_buf_a_words_words(32'(AWords)),
-    .hwif_in_buf_b_words_words(32'(BWords)),
-    .hwif_in_buf_c_words_words(32'(CWords)),
-    .hwif_in_buf_mask_words_words(32'(MaskWords)),
-    .hwif_in_err_info_code(info_code_q),
-    .hwif_in_err_info_index(info_index_q),
-    .hwif_in_steps_skipped_count(steps_skipped_q),
-    .hwif_in_pruned_fetch_count(pruned_fetch_q),
-    .hwif_in_tiles_skipped_count(tiles_skipped_q),
-    .hwif_in_steps_issued_count(steps_issued_q)
-  );
+  assign sts.array_rows = 8'(Rows);
+  assign sts.array_cols = 8'(Cols);
+  assign sts.array_lanes = 8'(Lanes);
+  assign sts.buf_a_words = 32'(AWords);
+  assign sts.buf_b_words = 32'(BWords);
+  assign sts.buf_c_words = 32'(CWords);
+  assign sts.buf_mask_words = 32'(MaskWords);
+  assign sts.err_info_code = info_code_q;
+  assign sts.err_info_index = info_index_q;
+  assign sts.steps_skipped = steps_skipped_q;
+  assign sts.pruned_fetch = pruned_fetch_q;
+  assign sts.tiles_skipped = tiles_skipped_q;
+  assign sts.steps_issued = steps_issued_q;
 
   // ---------------------------------------------------------------- configuration check
+  // Word counts of each buffer for the configured job; the shell checks frames and start with them.
   function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
     return (x + 32'(d) - 1) / 32'(d);
   endfunction
 
+  wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k;
+  wire [2:0] line_w = cfg.line_w;
+  wire scheduled = cfg.order;
   // The masked dimension holds kernel positions: k in FF, m in BP, n in WG.
   wire is_bp = 8'(phase) == PHASE_BP;
   wire is_wg = 8'(phase) == PHASE_WG;
@@ -152,63 +86,41 @@ module swpu_top
   wire [31:0] mask_rows = is_bp ? 32'(lines) : 32'(dim_m);
   wire [31:0] m_groups = ceil_div(32'(dim_m), Rows);
   wire [31:0] n_tiles = ceil_div(32'(dim_n), Cols);
-  wire [31:0] a_words = m_groups * ceil_div(32'(dim_k), KbA);
-  wire [31:0] b_words = 32'(dim_k) * n_tiles;
   wire [31:0] c_words = 32'(dim_m) * n_tiles;
-  wire [31:0] mask_words = 32'd1 + mask_rows;
-  wire [31:0] sched_words = scheduled ? ceil_div(32'(dim_m), SchedPerWord) : 32'd0;
-  wire dims_zero = dim_m == 0 || dim_n == 0 || dim_k == 0;
-  wire dims_big = 32'(dim_m) > MaxDim || 32'(kpos) > MaxDim || (is_bp && 32'(dim_k) > MaxDim)
-                || a_words > AWords || b_words > BWords || c_words > CWords || mask_words > MaskWords;
-  wire cfg_ok = !dims_zero && !dims_big && lw_ok;
-  wire [7:0] cfg_err = dims_zero ? ERR_DIM_ZERO : dims_big ? ERR_DIM_OVERSIZE : SWPU_ERR_LINE_WIDTH;
-
-  // ---------------------------------------------------------------- operand load
-  logic [3:0] buf_we;
-  logic [31:0] buf_waddr;
-  logic [255:0] buf_wdata;
-  logic [3:0] loaded;
-  logic loading, load_err;
-  logic [7:0] load_err_code;
-  logic job_start, error_at_start;
-  logic [31:0] expected_words [4];
-  assign expected_words[BufA] = a_words;
-  assign expected_words[BufB] = b_words;
-  assign expected_words[BufMask] = mask_words;
-  assign expected_words[BufSched] = sched_words;
-
-  axis_loader #(.NumBufs(4), .DataW(256), .DestW(4)) u_loader (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .enable_i(!busy),
-    .cfg_ok_i(cfg_ok), .cfg_err_code_i(cfg_err),
-    .expected_words_i(expected_words),
-    .clear_loaded_i(job_start && !error_at_start),
-    .s_axis_tdata, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast, .s_axis_tdest,
-    .we_o(buf_we), .waddr_o(buf_waddr), .wdata_o(buf_wdata),
-    .loaded_o(loaded), .loading_o(loading),
-    .err_o(load_err), .err_code_o(load_err_code)
-  );
+  assign buf_words[BufA] = m_groups * ceil_div(32'(dim_k), KbA);
+  assign buf_words[BufB] = 32'(dim_k) * n_tiles;
+  assign buf_words[BufMask] = 32'd1 + mask_rows;
+  assign buf_words[BufSched] = scheduled ? ceil_div(32'(dim_m), SchedPerWord) : 32'd0;
+  assign buf_needed[BufA] = 1'b1;
+  assign buf_needed[BufB] = 1'b1;
+  assign buf_needed[BufMask] = 1'b1;
+  assign buf_needed[BufSched] = scheduled;
+  assign cfg_dim_zero = dim_m == 0 || dim_n == 0 || dim_k == 0;
+  assign cfg_dim_big = 32'(dim_m) > MaxDim || 32'(kpos) > MaxDim
+                       || (is_bp && 32'(dim_k) > MaxDim)
+                       || buf_words[BufA] > AWords || buf_words[BufB] > BWords
+                       || c_words > CWords || buf_words[BufMask] > MaskWords;
+  assign cfg_core_err = lw_ok ? ERR_NONE : SWPU_ERR_LINE_WIDTH;
 
   // ---------------------------------------------------------------- buffers
   // SRAM counters: [0] A, [1] B, [2] C, [3] metadata (masks and schedule).
-  logic a_re, b_re, c_re, c_we, m_re, s_re;
+  logic a_re, b_re, c_we, m_re, s_re;
   logic [AAddrW-1:0] a_raddr;
   logic [BAddrW-1:0] b_raddr;
-  logic [CAddrW-1:0] c_raddr, c_waddr;
+  logic [CAddrW-1:0] c_waddr;
   logic [MAddrW-1:0] m_raddr;
   logic [SAddrW-1:0] s_raddr;
-  logic [255:0] a_rdata, b_rdata, m_rdata, s_rdata;
-  logic [Cols*32-1:0] c_rdata, c_wdata;
+  logic [BeatW-1:0] a_rdata, b_rdata, m_rdata, s_rdata;
+  logic [Cols*32-1:0] c_wdata;
   logic [31:0] m_rd, m_wr, s_rd, s_wr;
-  wire perf_clear = csr_perf_clear || csr_soft_reset;
 
-  sram_1r1w #(.Words(AWords), .Width(256)) u_buf_a (
+  sram_1r1w #(.Words(AWords), .Width(BeatW)) u_buf_a (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(buf_we[BufA]), .waddr_i(buf_waddr[AAddrW-1:0]), .wdata_i(buf_wdata),
     .re_i(a_re), .raddr_i(a_raddr), .rdata_o(a_rdata),
     .rd_count_o(sram_rd[0]), .wr_count_o(sram_wr[0]));
 
-  sram_1r1w #(.Words(BWords), .Width(256)) u_buf_b (
+  sram_1r1w #(.Words(BWords), .Width(BeatW)) u_buf_b (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(buf_we[BufB]), .waddr_i(buf_waddr[BAddrW-1:0]), .wdata_i(buf_wdata),
     .re_i(b_re), .raddr_i(b_raddr), .rdata_o(b_rdata),
@@ -217,16 +129,16 @@ module swpu_top
   sram_1r1w #(.Words(CWords), .Width(Cols*32)) u_buf_c (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(c_we), .waddr_i(c_waddr), .wdata_i(c_wdata),
-    .re_i(c_re), .raddr_i(c_raddr), .rdata_o(c_rdata),
+    .re_i(res_re), .raddr_i(res_raddr), .rdata_o(res_rdata),
     .rd_count_o(sram_rd[2]), .wr_count_o(sram_wr[2]));
 
-  sram_1r1w #(.Words(MaskWords), .Width(256)) u_buf_mask (
+  sram_1r1w #(.Words(MaskWords), .Width(BeatW)) u_buf_mask (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(buf_we[BufMask]), .waddr_i(buf_waddr[MAddrW-1:0]), .wdata_i(buf_wdata),
     .re_i(m_re), .raddr_i(m_raddr), .rdata_o(m_rdata),
     .rd_count_o(m_rd), .wr_count_o(m_wr));
 
-  sram_1r1w #(.Words(SchedWords), .Width(256)) u_buf_sched (
+  sram_1r1w #(.Words(SchedWords), .Width(BeatW)) u_buf_sched (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(buf_we[BufSched]), .waddr_i(buf_waddr[SAddrW-1:0]), .wdata_i(buf_wdata),
     .re_i(s_re), .raddr_i(s_raddr), .rdata_o(s_rdata),
@@ -238,39 +150,25 @@ module swpu_top
   // ---------------------------------------------------------------- job control
   // Detect: read and check the masks and the schedule. Group: read the group's mask rows.
   // Issue: send the group's k-steps tile by tile. Finish: wait for the array and the writeback.
+  // The shell starts a job (job_start) only with a valid configuration and every buffer loaded;
+  // the detect pass's errors end it as core runtime errors (job_err).
   typedef enum logic [2:0] {Idle, Detect, Group, Issue, Finish} state_e;
   state_e state_q;
   logic [15:0] m_q, n_q, k_q, kpos_q;
   logic [2:0] lw_q;
   logic bp_q, wg_q, sched_q;
   logic [31:0] n_tiles_q, m_groups_q, k_blocks_q, mask_rows_q;
-  logic job_err, job_done;
-  logic [7:0] job_err_code;
   logic detect_err;
   logic [7:0] detect_err_code;
   logic [15:0] detect_err_index;
 
-  wire start_busy = csr_start && (state_q != Idle || draining);
-  assign job_start = csr_start && !start_busy;
-  wire bad_phase = 8'(phase) > PHASE_WG;
-  wire sched_loaded = !scheduled || loaded[BufSched];
-  assign error_at_start = !cfg_ok || bad_phase || !(loaded[BufA] && loaded[BufB] && loaded[BufMask] && sched_loaded);
-  assign busy = state_q != Idle;
+  assign job_err = detect_err;
+  assign job_err_code = detect_err_code;
+  assign res_words = 32'(m_q) * n_tiles_q;
+  assign mac_units = CountW'(Lanes);
 
-  always_comb begin : p_errors
-    job_err = 1'b0;
-    job_err_code = ERR_NONE;
-    if (start_busy) begin
-      job_err = 1'b1;
-      job_err_code = ERR_BUSY;
-    end else if (job_start && error_at_start) begin
-      job_err = 1'b1;
-      job_err_code = !cfg_ok ? cfg_err : bad_phase ? ERR_BAD_PHASE : ERR_NOT_LOADED;
-    end else if (detect_err) begin
-      job_err = 1'b1;
-      job_err_code = detect_err_code;
-    end
-  end
+  // The shell's busy (job_start to job_done or job_err) and this sequencer agree.
+  `ACCEL_ASSERT(p_check_busy, busy == (state_q != Idle), clk, rst_n)
 
   // ---------------------------------------------------------------- detect pass
   // Mask word 0 is the shape mask; words 1.. are line rows. A bit past its row's end is an error,
@@ -350,7 +248,8 @@ module swpu_top
   end
 
   // A line covers lw_q kernel positions: position p of a filter's row is in line p / lw_q.
-  function automatic logic line_bit(input logic [MaxDim-1:0] line, input int p, input logic [2:0] lw);
+  function automatic logic line_bit(input logic [MaxDim-1:0] line, input int p,
+                                    input logic [2:0] lw);
     case (lw)
       3'd1: return line[p];
       3'd2: return line[p / 2];
@@ -398,7 +297,8 @@ module swpu_top
     for (int j = 0; j < Cols; j++) tile_cols[j] = nt_q * Cols + 32'(j) < 32'(n_q);
     for (int g = 0; g < Rows; g++) begin
       for (int j = 0; j < Cols; j++) begin
-        tile_out[g*Cols+j] = !wg_q || (tile_cols[j] && row_mask[g*MaxDim + (nt_q * Cols + 32'(j)) % MaxDim]);
+        tile_out[g*Cols+j] = !wg_q || (tile_cols[j]
+                                       && row_mask[g*MaxDim + (nt_q * Cols + 32'(j)) % MaxDim]);
       end
     end
   end
@@ -419,9 +319,12 @@ module swpu_top
     fetch_kept = 1'b0;
     for (int g = 0; g < Rows; g++) begin
       if (wg_q) fetch_kept = fetch_kept || (tile_out != '0);
-      else if (bp_q) fetch_kept = fetch_kept || (lane_valid[g] && line_q[g*MaxDim + 32'(item_k[7:0])] && shape_q[lane_row[g*8 +: 8]]);
-      else fetch_kept = fetch_kept || (lane_valid[g] && line_q[g*MaxDim + (32'(item_k) / 32'(lw_q)) % MaxDim]
-                                       && shape_q[item_k[7:0]]);
+      else if (bp_q) fetch_kept = fetch_kept
+                                  || (lane_valid[g] && line_q[g*MaxDim + 32'(item_k[7:0])]
+                                      && shape_q[lane_row[g*8 +: 8]]);
+      else fetch_kept = fetch_kept
+                        || (lane_valid[g] && line_q[g*MaxDim + (32'(item_k) / 32'(lw_q)) % MaxDim]
+                            && shape_q[item_k[7:0]]);
     end
   end
 
@@ -445,7 +348,6 @@ module swpu_top
   logic [Rows*16-1:0] a_vec;
   logic [Cols*16-1:0] b_vec;
   logic [N*32-1:0] acc_now;
-  logic [CountW-1:0] effectual, skipped;
   logic step_done, arr_busy, arr_tile_done;
   logic [RowW-1:0] wb_left_q;
 
@@ -461,11 +363,11 @@ module swpu_top
   assign advance = !s1_valid_q || s1_done;
 
   swpu_array #(.Rows(Rows), .Cols(Cols), .Lanes(Lanes)) u_array (
-    .clk_i(clk), .rst_ni(rst_n), .flush_i(csr_soft_reset || job_start),
+    .clk_i(clk), .rst_ni(rst_n), .flush_i(soft_reset || job_start),
     .en_i(s1_go && s1_step_q), .last_i(s1_last_q),
     .a_i(a_vec), .b_i(b_vec), .row_on_i(s1_row_on_q), .col_on_i(s1_cols_q), .out_on_i(s1_out_q),
     .step_done_o(step_done), .busy_o(arr_busy), .tile_done_o(arr_tile_done), .acc_o(acc_now),
-    .effectual_o(effectual), .skipped_o(skipped));
+    .effectual_o(mac_effectual), .skipped_o(mac_skipped));
 
   // ---------------------------------------------------------------- writeback
   // A finished tile is copied out and written one row per cycle, each row to its place in C
@@ -481,7 +383,8 @@ module swpu_top
   assign c_waddr = CAddrW'(32'(wb_c_row) * n_tiles_q + wb_nt_q);
   always_comb begin : p_wb_row
     for (int j = 0; j < Cols; j++) begin
-      c_wdata[j*32 +: 32] = wb_cols_q[j] ? wb_data_q[((32'(wb_row_q) * Cols + 32'(j)) % N) * 32 +: 32] : 32'd0;
+      c_wdata[j*32 +: 32] = wb_cols_q[j]
+                            ? wb_data_q[((32'(wb_row_q) * Cols + 32'(j)) % N) * 32 +: 32] : 32'd0;
     end
   end
 
@@ -490,7 +393,7 @@ module swpu_top
   wire stop = detect_err || job_done;
 
   always_ff @(posedge clk) begin : p_seq
-    if (!rst_n || csr_soft_reset) begin
+    if (!rst_n || soft_reset) begin
       state_q <= Idle;
       s1_valid_q <= 1'b0;
       wb_left_q <= '0;
@@ -513,7 +416,7 @@ module swpu_top
       nt_q <= '0;
       k_from_q <= '0;
     end else begin
-      if (job_start && !error_at_start) begin
+      if (job_start) begin
         state_q <= Detect;
         m_q <= dim_m;
         n_q <= dim_n;
@@ -557,15 +460,20 @@ module swpu_top
       if (state_q == Group) begin
         gl_q <= gl_q + 1;
         if (gl_q != 0 && 32'(gl_q) <= Rows) begin
-          line_q[32'(gl_q - 1) * MaxDim +: MaxDim] <= lane_valid[LaneIdxW'(gl_q - 1)] ? m_rdata : '0;
+          line_q[32'(gl_q - 1) * MaxDim +: MaxDim] <= lane_valid[LaneIdxW'(gl_q - 1)]
+                                                      ? m_rdata : '0;
         end
         if (grp_rows_in) begin
           for (int g = 0; g < Rows; g++) begin
             for (int p = 0; p < MaxDim; p++) begin
-              if (bp_q) row_mask[g*MaxDim + p] <= lane_valid[g] && line_q[g*MaxDim + p]
-                                                  && shape_q[lane_row[g*8 +: 8]] && 32'(p) < 32'(k_q);
-              else row_mask[g*MaxDim + p] <= lane_valid[g] && line_bit(line_q[g*MaxDim +: MaxDim], p, lw_q)
-                                             && shape_q[p] && 32'(p) < 32'(kpos_q);
+              if (bp_q) begin
+                row_mask[g*MaxDim + p] <= lane_valid[g] && line_q[g*MaxDim + p]
+                                          && shape_q[lane_row[g*8 +: 8]] && 32'(p) < 32'(k_q);
+              end else begin
+                row_mask[g*MaxDim + p] <= lane_valid[g]
+                                          && line_bit(line_q[g*MaxDim +: MaxDim], p, lw_q)
+                                          && shape_q[p] && 32'(p) < 32'(kpos_q);
+              end
             end
           end
           state_q <= Issue;
@@ -599,7 +507,9 @@ module swpu_top
         s1_step_q <= issue_step;
         s1_last_q <= item_last;
         s1_sel_q <= SelW'(32'(item_k) % KbA);
-        for (int g = 0; g < Rows; g++) s1_row_on_q[g] <= wg_q ? lane_valid[g] : row_mask[g*MaxDim + 32'(item_k[7:0])];
+        for (int g = 0; g < Rows; g++) begin
+          s1_row_on_q[g] <= wg_q ? lane_valid[g] : row_mask[g*MaxDim + 32'(item_k[7:0])];
+        end
         s1_cols_q <= tile_cols;
         s1_out_q <= tile_out;
         s1_nt_q <= nt_q;
@@ -654,43 +564,14 @@ module swpu_top
       if (detect_err) begin
         info_code_q <= detect_err_code;
         info_index_q <= detect_err_index;
-      end else if ((job_err && job_err_code >= 8'd16) || (load_err && load_err_code >= 8'd16)) begin
-        info_code_q <= job_err ? job_err_code : load_err_code;
+      end else if (err_event && err_event_code >= 8'd16) begin
+        // a core configuration error (LINE_WIDTH) raised by a frame or a start
+        info_code_q <= err_event_code;
         info_index_q <= '0;
       end
     end
   end
 
-  // ---------------------------------------------------------------- results out
-  buf_drain #(.DataW(Cols*32), .AddrW(CAddrW)) u_drain (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(csr_soft_reset),
-    .start_i(job_done), .words_i(32'(m_q) * n_tiles_q), .draining_o(draining),
-    .re_o(c_re), .raddr_o(c_raddr), .rdata_i(c_rdata),
-    .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
-  );
-
-  // ---------------------------------------------------------------- status and counters
-  accel_ctrl #(.NumMult(Lanes), .IncW(CountW)) u_ctrl (
-    .clk_i(clk), .rst_ni(rst_n),
-    .start_i(job_start), .soft_reset_i(csr_soft_reset), .irq_clear_i(csr_irq_clear),
-    .perf_clear_i(csr_perf_clear),
-    .job_done_i(job_done), .job_err_i(job_err), .job_err_code_i(job_err_code),
-    .load_err_i(load_err), .load_err_code_i(load_err_code),
-    .busy_i(busy), .loading_i(loading), .draining_i(draining),
-    .mac_units_i(CountW'(Lanes)), .mac_effectual_inc_i(effectual), .mac_skipped_inc_i(skipped),
-    .in_valid_i(s_axis_tvalid), .in_ready_i(s_axis_tready),
-    .out_valid_i(m_axis_tvalid), .out_ready_i(m_axis_tready),
-    .done_o(done), .error_o(error), .err_code_o(err_code), .irq_o(irq),
-    .cyc_total_o(cyc_total), .cyc_load_o(cyc_load), .cyc_compute_o(cyc_compute),
-    .cyc_drain_o(cyc_drain), .mac_slots_o(mac_slots), .mac_effectual_o(mac_effectual),
-    .mac_skipped_o(mac_skipped), .in_stall_o(in_stall), .out_stall_o(out_stall),
-    .in_beats_o(in_beats), .out_beats_o(out_beats)
-  );
-
-`ifdef VERILATOR
   // Detect-before-load: a fetch never reads a line that every lane of the group has pruned.
-  always_ff @(posedge clk) begin : p_check_fetch
-    if (rst_n && b_re) assert (fetch_kept) else $error("swpu: fetched k-step %0d of a pruned line", item_k);
-  end
-`endif
+  `ACCEL_ASSERT_NEVER(p_check_fetch, b_re && !fetch_kept, clk, rst_n)
 endmodule

@@ -32,7 +32,28 @@ FAULT_ERRORS = {
     "bad_dest": "BAD_DEST",
     "not_loaded": "NOT_LOADED",
     "busy": "BUSY",
+    "busy_bad_phase": "BUSY",   # a second start while busy, with PHASE made invalid in between
 }
+# Faults whose job still runs to completion (the refused start leaves it alone): results checked.
+RUNNING_FAULTS = ("busy", "busy_bad_phase")
+# Faults of the operand frames (applied by faulty_frames); the others are CSR values or starts.
+FRAME_FAULTS = ("short", "long", "bad_dest", "not_loaded")
+BAD_DEST = 15  # a tdest no core has as an operand buffer
+
+
+def faulty_frames(frames: list[tuple[int, list[int]]], fault: str | None) -> list[tuple[int, list[int]]]:
+    """The operand frames with a frame fault applied to the first frame (not_loaded: the last
+    frame is never sent)."""
+    frames = list(frames)
+    if fault == "short":
+        frames[0] = (frames[0][0], frames[0][1][:-1])
+    elif fault == "long":
+        frames[0] = (frames[0][0], frames[0][1] + frames[0][1][-1:])
+    elif fault == "bad_dest":
+        frames[0] = (BAD_DEST, frames[0][1])
+    elif fault == "not_loaded":
+        frames = frames[:-1]
+    return frames
 
 
 # ------------------------------------------------------------------ items
@@ -216,15 +237,7 @@ class OpDriver(uvm_driver):
         await csr.write("CTRL", perf_clear=1, irq_clear=1)
         for name, value in codec.csr_writes(op):
             await csr.write(name, value)
-        frames = codec.frames(op)
-        if op.fault == "short":
-            frames[0] = (frames[0][0], frames[0][1][:-1])
-        elif op.fault == "long":
-            frames[0] = (frames[0][0], frames[0][1] + frames[0][1][-1:])
-        elif op.fault == "bad_dest":
-            frames[0] = (15, frames[0][1])
-        elif op.fault == "not_loaded":
-            frames = frames[:-1]
+        frames = faulty_frames(codec.frames(op), op.fault)
         for dest, beats in frames:
             await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
         await ClockCycles(cocotb.top.clk, 2)  # a load error reaches STATUS two cycles after its beat
@@ -232,7 +245,9 @@ class OpDriver(uvm_driver):
         if not status["error"]:
             await csr.write("CTRL", start=1)
             times["start"] = get_sim_time("ns")
-            if op.fault == "busy":
+            if op.fault in RUNNING_FAULTS:
+                if op.fault == "busy_bad_phase":  # BUSY outranks the configuration error
+                    await csr.write("PHASE", 3)
                 await csr.write("CTRL", start=1)
             bound = 4 * codec.compute_cycles_bound(op) + 2000
             await wait_irq(cocotb.top, bound)
@@ -291,7 +306,7 @@ class Scoreboard(uvm_subscriber):
         self.failures += self.codec.check(op, res)
         if res.err_code != want_error:
             self.failures.append(f"{op.op_id}: ERR_CODE {res.err_code}, expected {want_error}")
-        if op.fault not in (None, "busy"):
+        if op.fault not in (None,) + RUNNING_FAULTS:
             if res.done:
                 self.failures.append(f"{op.op_id}: a job with fault {op.fault} reported done")
             return
@@ -500,6 +515,66 @@ class AccelBaseTest(uvm_test):
         status = await self.csr.read_fields("STATUS")
         assert not status["busy"] and not status["done"] and not status["draining"], \
             f"{op.op_id}: after the {'soft ' if soft else ''}reset in {when}: {status}"
+
+    # Two or more errors in one job, and the code the one priority (hdl/common/accel_shell.sv,
+    # README) must report, written out per case: (name, frame fault while loading, CSR faults
+    # written after the load, expected ERR_CODE). BUSY over a configuration error runs as the
+    # operation fault busy_bad_phase, whose result is checked by the scoreboard as well.
+    PRIORITY_CASES = (
+        ("configuration over stream", "short", ("zero_dim",), "DIM_ZERO"),
+        ("configuration over stream", "long", ("oversize",), "DIM_OVERSIZE"),
+        ("stream over not loaded", "bad_dest", (), "BAD_DEST"),
+        ("stream over not loaded", "short", (), "STREAM_SHORT"),
+        ("configuration over not loaded", "not_loaded", ("bad_phase",), "BAD_PHASE"),
+        ("dimensions over phase", "not_loaded", ("bad_phase", "zero_dim"), "DIM_ZERO"),
+        ("zero over oversize", None, ("oversize", "zero_dim"), "DIM_ZERO"),
+    )
+
+    def priority_cases(self) -> tuple:
+        """The common cases; a core adds its own configuration codes' cases by overriding."""
+        return self.PRIORITY_CASES
+
+    async def raise_errors(self, op: Operation, frame_fault: str | None, csr_faults: tuple[str, ...]) -> str:
+        """Load `op` with `frame_fault`, then write the CSR values of each fault in `csr_faults`
+        (merged: each register keeps the faulty value one of them gives it) and start: the job
+        must end in error; returns the ERR_CODE name."""
+        codec, csr = self.codec, self.csr
+        await csr.write("CTRL", perf_clear=1, irq_clear=1)
+        good = dict(codec.csr_writes(op))
+        for name, value in good.items():
+            await csr.write(name, value)
+        for dest, beats in faulty_frames(codec.frames(op), frame_fault):
+            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        late = {}
+        for fault in csr_faults:
+            faulty = dict(codec.csr_writes(Operation(op.op_id, op.phase, op.operands, fault)))
+            late.update({name: value for name, value in faulty.items() if value != good.get(name)})
+        for name, value in late.items():
+            await csr.write(name, value)
+        await csr.write("CTRL", start=1)
+        await wait_irq(self.dut, 200)
+        status = await csr.read_fields("STATUS")
+        code = csr.map.decode_error((await csr.read_fields("ERR_CODE"))["code"])
+        assert status["error"] and not status["busy"], f"{op.op_id}: after the start, STATUS is {status}"
+        await csr.write("CTRL", irq_clear=1)
+        return code
+
+    async def run_error_priority(self, make_op):
+        """Every priority case on a fresh operation from make_op(name), each followed by a good
+        job (through the scoreboard) that must complete: the core takes the next job."""
+        failures = []
+        for i, (name, frame_fault, csr_faults, expect) in enumerate(self.priority_cases()):
+            code = await self.raise_errors(make_op(f"priority{i}"), frame_fault, csr_faults)
+            verdict = "ok" if code == expect else "WRONG"
+            self.logger.info(f"priority case '{name}': {frame_fault} then {list(csr_faults)} -> {code} "
+                             f"(expected {expect}) {verdict}")
+            if code != expect:
+                failures.append(f"{name} ({frame_fault}, {list(csr_faults)}): ERR_CODE {code}, expected {expect}")
+            await self.run_ops(self.tag([make_op(f"after_priority{i}")]))
+        busy = make_op("priority_busy_over_phase")
+        busy.fault = "busy_bad_phase"
+        await self.run_ops(self.tag([busy]))
+        assert not failures, "error priority broken: " + "; ".join(failures)
 
     async def body(self):
         await self.run_ops(self.operations())

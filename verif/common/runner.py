@@ -186,8 +186,11 @@ def environment(values: dict[str, str]):
 
 
 def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str] | None = None,
-        seed: int | None = None, extra_env: dict[str, str] | None = None, runner=None) -> RunResult:
-    """Run the core's test module (all tests, or `tests`) in test_dir and read the results XML."""
+        seed: int | None = None, extra_env: dict[str, str] | None = None, runner=None,
+        test_module: str | None = None, log_file: Path | None = None) -> RunResult:
+    """Run the core's test module (all tests, or `tests`; or another cocotb module on the core's
+    build) in test_dir and read the results XML. A firing assertion ends the simulator with an
+    error exit ($fatal): the run still returns, its tests failed as the results XML says."""
     runner = runner or build(core, opts)
     test_dir = Path(test_dir).resolve()
     test_dir.mkdir(parents=True, exist_ok=True)
@@ -202,10 +205,14 @@ def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str
            PARAMETERS_ENV: json.dumps(opts.parameters(core))}
     env.update(extra_env or {})
     with environment(env):
-        runner.test(test_module=core.test_module, hdl_toplevel=core.toplevel, testcase=tests or None,
-                    seed=seed, build_dir=build_dir(core, opts), test_dir=test_dir, results_xml=str(results_xml),
-                    waves=opts.waves, plusargs=plusargs, test_args=test_args, extra_env=env,
-                    timescale=("1ns", "1ps") if opts.sim == "icarus" else None)
+        try:
+            runner.test(test_module=test_module or core.test_module, hdl_toplevel=core.toplevel,
+                        testcase=tests or None, seed=seed, build_dir=build_dir(core, opts), test_dir=test_dir,
+                        results_xml=str(results_xml), waves=opts.waves, plusargs=plusargs, test_args=test_args,
+                        extra_env=env, timescale=("1ns", "1ps") if opts.sim == "icarus" else None,
+                        log_file=log_file)
+        except (RuntimeError, SystemExit):
+            pass  # the simulator exited with an error (an assertion's $fatal): the XML says which test
     passed, failed = read_results(results_xml)
     return RunResult(results_xml, test_dir, passed, failed)
 

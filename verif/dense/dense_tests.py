@@ -97,6 +97,16 @@ class test_bad_configurations(DenseTest):
 
 
 @pyuvm.test()
+class test_error_priority(DenseTest):
+    """Two or more errors in one job (a frame error, then configuration errors at start; two
+    configuration errors; a busy start with an invalid phase): ERR_CODE follows the one priority,
+    and every case is followed by a good job."""
+
+    async def body(self):
+        await self.run_error_priority(lambda name: random_op(self.rng, name, 6, 7, 13, 0.2, 0.2))
+
+
+@pyuvm.test()
 class test_reset_mid_operation(DenseTest):
     """rst_n during an operand load and during compute, then soft reset during compute: each time the
     next job completes and is correct."""

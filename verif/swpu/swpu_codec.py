@@ -6,11 +6,13 @@ filter = kernel positions l*lw .. l*lw+lw-1) and shape (bool [kernel positions])
 order ("clustered": the schedule from models.methods.swpu.cluster_filters, or "natural").
 The masked dimension holds the kernel positions: k in FF (A = W), m in BP (A = W^T), n in WG (C = dW).
 
-Packing (matches hdl/swpu/swpu_top.sv): a 256-bit beat holds 16 FP16 lanes. A word (group, kb) holds
-the group's Rows rows in schedule order for k-steps kb*KbA .. +KbA-1 at lane kk*Rows + row (KbA =
-16/Rows); B word (k, nt) holds B[k, nt*Cols .. +Cols-1]. Mask word 0 is the shape mask, then one row per
-filter (FF, WG: bits over lines) or per line (BP: bits over filters), bit i of a word = position i.
-Schedule: 16-bit row numbers, 16 per word. A result beat is one Cols-wide FP32 row segment, (m, nt).
+Packing (matches hdl/swpu/swpu_top.sv): an operand beat (SHELL.in_beat_bits of the CSR map, 256)
+holds LANES_PER_WORD (16) FP16 values. A word (group, kb) holds the group's Rows rows in schedule
+order for k-steps kb*KbA .. +KbA-1 at lane kk*Rows + row (KbA = LANES_PER_WORD/Rows); B word
+(k, nt) holds B[k, nt*Cols .. +Cols-1]. Mask word 0 is the shape mask, then one row per filter
+(FF, WG: bits over lines) or per line (BP: bits over filters), bit i of a word = position i.
+Schedule: 16-bit row numbers, LANES_PER_WORD per word. A result beat is one Cols-wide FP32 row
+segment, (m, nt).
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ import numpy as np
 from models import golden
 from models.methods.swpu import cluster_filters, group_unions
 from verif.common.agents import rows_from_beats, words_to_ints
-from verif.common.csr_map import CsrMap
+from verif.common.cores import load_core
+from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation, OpResult, gemm_shape
 
-LANES_PER_WORD = 16          # FP16 values per operand beat
+LANES_PER_WORD = load_csr_map(load_core("swpu").rdl).in_beat_bits // 16  # FP16 values per operand beat
 MAX_DIM = 256                # one 256-bit mask word: rows, kernel positions, lines, BP filters
 BUF_A, BUF_B, BUF_MASK, BUF_SCHED = 0, 1, 2, 3
 
@@ -43,8 +46,10 @@ class SwpuCodec(CoreCodec):
     # SRAM counters: 0 A, 1 B, 2 C, 3 metadata (masks and schedule together)
     sram_counter_of_dest = {BUF_A: 0, BUF_B: 1, BUF_MASK: 3, BUF_SCHED: 3}
 
-    def __init__(self, csr_map: CsrMap, rows: int = 8, cols: int = 16, lanes: int = 16,
-                 a_words: int = 4096, b_words: int = 4096, c_words: int = 2048, mask_words: int = 512):
+    def __init__(self, csr_map: CsrMap, rows: int, cols: int, lanes: int, a_words: int, b_words: int,
+                 c_words: int, mask_words: int):
+        """The array size and buffer depths of the build under test (the testbench passes
+        verif.common.cores.active_parameters, so there is no second default here)."""
         self.map = csr_map
         self.rows, self.cols, self.num_mult = rows, cols, lanes
         self.kb_a = LANES_PER_WORD // rows
@@ -140,9 +145,10 @@ class SwpuCodec(CoreCodec):
             order[-1] = len(order)
         elif op.fault == "sched_repeat" and len(order) > 1:
             order[-1] = order[0]
-        padded = np.zeros(ceil_div(len(order), 16) * 16, dtype=np.uint16)
+        per_word = LANES_PER_WORD     # 16-bit entries, like FP16 values
+        padded = np.zeros(ceil_div(len(order), per_word) * per_word, dtype=np.uint16)
         padded[:len(order)] = order
-        return words_to_ints(padded.reshape(-1, 16))
+        return words_to_ints(padded.reshape(-1, per_word))
 
     def frames(self, op):
         frames = [(BUF_MASK, self.pack_masks(op))]

@@ -4,11 +4,11 @@ from __future__ import annotations
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from models.methods.swpu import lane_utilization
-from verif.common.cores import load_core
+from verif.common.cores import active_parameters, load_core
 from verif.common.env import OpResult
 from verif.swpu.swpu_codec import SwpuCodec
 
-ROWS = load_core("swpu").parameters["Rows"]
+ROWS = active_parameters(load_core("swpu"))["Rows"]  # the array size this simulation was built with
 LINE_BINS = ["0", "(0,25]", "(25,50]", "(50,80]", "(80,95]", "(95,100]"]
 IMBALANCE_BINS = ["0", "(0,25]", "(25,50]", "(50,100]"]
 ERRORS = ["NONE", "DIM_ZERO", "DIM_OVERSIZE", "BAD_PHASE", "STREAM_SHORT", "STREAM_LONG", "BAD_DEST",

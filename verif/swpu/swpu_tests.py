@@ -7,7 +7,7 @@ from __future__ import annotations
 import cocotb
 import pyuvm
 
-from verif.common.cores import load_core
+from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.swpu import swpu_coverage
@@ -15,6 +15,7 @@ from verif.swpu.swpu_codec import SwpuCodec
 from verif.swpu.swpu_stimulus import random_layer_ops, record_ops
 
 CORE = load_core("swpu")
+PARAMS = active_parameters(CORE)  # the array size this simulation was built with
 # Icarus runs this core at about 100 cycles/s (the compaction and scatter networks re-evaluate on
 # every lane event), so on Icarus the records test keeps to the records below this size (fc).
 ICARUS_MAX_RECORD_MACS = 20_000
@@ -22,9 +23,9 @@ ICARUS_MAX_RECORD_MACS = 20_000
 
 class SwpuCodecFromManifest(SwpuCodec):
     def __init__(self, csr_map):
-        p = CORE.parameters
-        super().__init__(csr_map, p["Rows"], p["Cols"], p["Lanes"], p["AWords"], p["BWords"], p["CWords"],
-                         p["MaskWords"])
+        p = PARAMS
+        super().__init__(csr_map, p["Rows"], p["Cols"], p["Lanes"], p["AWords"], p["BWords"],
+                         p["CWords"], p["MaskWords"])
 
 
 class SwpuTest(AccelBaseTest):
