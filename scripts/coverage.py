@@ -31,7 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verif.common.cores import ROOT, SHELL_LINE_COVERAGE_MIN, core_names, load_core  # noqa: E402
 
 OUT = ROOT / "build" / "cov"
-RUNS = ROOT / "build" / "regress" / "verilator-cov"
+REGRESS = ROOT / "build" / "regress"
+COV_TAG = "verilator-cov"  # runner.BuildOptions("verilator", coverage=True).tag; sizes add "-<param><value>"
+
+
+def run_dirs() -> list[Path]:
+    """The coverage regression's folders: the default size and each further size of a core."""
+    return sorted(REGRESS.glob(COV_TAG + "*"))
 KINDS = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle"}  # branch points count as lines
 
 
@@ -143,7 +149,7 @@ def functional_coverage(core_name: str) -> dict:
     import yaml
     from cocotb_coverage.coverage import merge_coverage
     core = load_core(core_name)
-    files = sorted(str(p) for p in (RUNS / core_name).rglob("coverage_*.yml"))
+    files = sorted(str(p) for d in run_dirs() for p in (d / core_name).rglob("coverage_*.yml"))
     if not files:
         return {"core": core_name, "error": "no functional coverage files (did the regression run?)"}
     merged = OUT / f"functional_{core_name}.yml"
@@ -220,9 +226,10 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     status = 0
     if not args.no_run:
-        shutil.rmtree(RUNS, ignore_errors=True)
+        for d in run_dirs():
+            shutil.rmtree(d, ignore_errors=True)
         status = run_regression(args.seeds)
-    dat_files = sorted(RUNS.rglob("coverage.dat"))
+    dat_files = sorted(p for d in run_dirs() for p in d.rglob("coverage.dat"))
     if not dat_files:
         print("[cov] FAILED: no coverage.dat files: the regression produced nothing"
               + (f" (it exited {status})" if status else ""))

@@ -20,8 +20,10 @@ def pytest_configure(config):
     if "not regress" in markexpr or "regress" not in markexpr:
         return
     for name in core_names():
-        print(f"[regress] building {name} for Verilator", flush=True)
-        runner.build(load_core(name), regress_options(config))
+        core = load_core(name)
+        for opts in runner.size_options(core, regress_options(config)):
+            print(f"[regress] building {name} for Verilator ({opts.tag})", flush=True)
+            runner.build(core, opts)
 
 
 def regress_options(config) -> runner.BuildOptions:

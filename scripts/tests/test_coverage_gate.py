@@ -127,7 +127,7 @@ def write_runs(runs, line_hits, missed_point=None):
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
-    monkeypatch.setattr(coverage, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(coverage, "REGRESS", tmp_path)
     monkeypatch.setattr(coverage, "OUT", tmp_path / "cov")
     monkeypatch.setattr(coverage, "code_html", lambda dat_files: None)
     monkeypatch.setattr(coverage, "plot", lambda summary: None)
@@ -144,14 +144,14 @@ def a_testplan_coverpoint():
 
 
 def test_no_run_passes_on_full_coverage(sandbox, capsys):
-    write_runs(sandbox / "runs", {})
+    write_runs(sandbox / coverage.COV_TAG, {})
     assert coverage.main(["--no-run"]) == 0
     assert "[cov] passed" in capsys.readouterr().out
 
 
 def test_no_run_fails_on_a_missed_bin_and_low_line_coverage(sandbox, capsys):
     core, point = a_testplan_coverpoint()
-    write_runs(sandbox / "runs", {core: 80}, missed_point=point)
+    write_runs(sandbox / coverage.COV_TAG, {core: 80}, missed_point=point)
     assert coverage.main(["--no-run"]) == 1
     out = capsys.readouterr().out
     tail = out[out.index("[cov] FAILED"):]
@@ -162,7 +162,7 @@ def test_no_run_fails_on_a_missed_bin_and_low_line_coverage(sandbox, capsys):
 
 
 def test_a_failed_regression_fails_the_gate_with_its_status(sandbox, monkeypatch, capsys):
-    write_runs(sandbox / "runs", {})
+    write_runs(sandbox / coverage.COV_TAG, {})
     monkeypatch.setattr(coverage, "run_regression", lambda seeds: 3)
     monkeypatch.setattr(coverage.shutil, "rmtree", lambda *a, **k: None)   # keep the synthetic runs
     assert coverage.main([]) == 3
@@ -170,5 +170,5 @@ def test_a_failed_regression_fails_the_gate_with_its_status(sandbox, monkeypatch
 
 
 def test_no_runs_at_all_fails(sandbox):
-    (sandbox / "runs").mkdir()
+    (sandbox / coverage.COV_TAG).mkdir()
     assert coverage.main(["--no-run"]) == 1

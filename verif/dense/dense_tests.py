@@ -12,7 +12,7 @@ from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dense import dense_coverage
-from verif.dense.dense_codec import DenseCodec
+from verif.dense.dense_codec import LANES, DenseCodec
 from verif.dense.dense_stimulus import EDGE_SHAPES, layer_phase_ops, random_op, record_ops
 
 CORE = load_core("dense")
@@ -124,13 +124,14 @@ class test_reset_mid_operation(DenseTest):
 
 @pyuvm.test()
 class test_largest_shapes(DenseTest):
-    """The largest operations that fit the buffers: A and B full (K = 4 x words), C full."""
+    """The largest operations that fit the buffers: one tile with K filling A or B (a word holds
+    16/Rows k-steps of A, 16/Cols of B), and C full (256 columns)."""
 
     def operations(self):
         p = PARAMS
-        k_max = 4 * p["AWords"]
-        c_rows = p["CWords"] // 64
-        return self.tag([random_op(self.rng, f"largest/K{k_max}", 4, 4, k_max, 0.5, 0.5),
+        k_max = min(LANES // p["Rows"] * p["AWords"], LANES // p["Cols"] * p["BWords"])
+        c_rows = p["CWords"] * p["Cols"] // 256
+        return self.tag([random_op(self.rng, f"largest/K{k_max}", p["Rows"], p["Cols"], k_max, 0.5, 0.5),
                          random_op(self.rng, f"largest/C{c_rows}x256", c_rows, 256, 4, 0.3, 0.3)])
 
 

@@ -6,8 +6,10 @@ Operands of an Operation (hdl/dqstp/dqstp_top.sv):
   s      int8  [N x K]  the sparse map, sent as FCSR (256-bit words, 8-bit values); rows = outputs
   codes  uint8 [M x K]  2^n weight codes (FF, BP)         -> C[M x N] = shift_add_gemm(codes, s^T)
   x      int8  [N x J]  activations (WG, or BP with WG)   -> G[K x J] = int_gemm(s^T, x)
-Packing: W row m = ceil(K/64) words, code k at bits 4*(k%64); X row n = ceil(J/32) words, byte j%32.
-Results: C as M rows of ceil(N/16) words, then G as K rows of ceil(J/16) words (16 int32 per word).
+Operand words are the shell's beats (CSR SHELL.in_beat_bits, 256): W row m = ceil(K/64) words, code
+k at bits 4*(k%64); X row n = ceil(J/32) words, byte j%32.
+Results: C as M rows of ceil(N/L) words, then G as K rows of ceil(J/L) words (L int32 per word), L the
+core's Lanes (shift-add lanes = WG multipliers = results per beat) of the running build.
 A BP job with meta["wg"] also computes G; its result is C and G flattened and concatenated.
 """
 from __future__ import annotations
@@ -17,13 +19,15 @@ import numpy as np
 from models import golden
 from models.formats import CSR, FCSR, pack_sections, to_fields
 from verif.common.agents import rows_from_beats, words_to_ints
-from verif.common.csr_map import CsrMap
+from verif.common.cores import active_parameters, load_core
+from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation
 
-LANES = 16          # shift-add lanes; also WG multipliers and int32 results per beat
+CORE = load_core("dqstp")
 CODE_BITS = 4
 VALUE_BITS = 8
-WORD_BITS = 256
+WORD_BITS = load_csr_map(CORE.rdl).in_beat_bits  # an operand word is one beat of the shell's stream
+DECODE_BITS_PER_CYCLE = 16  # bitmap bits dqstp_fcsr_decode looks at per cycle (its Chunk)
 CODES_PER_WORD = WORD_BITS // CODE_BITS
 X_PER_WORD = WORD_BITS // VALUE_BITS
 BUF_F, BUF_W, BUF_X = 0, 1, 2
@@ -86,14 +90,17 @@ def malformed_fcsr(s: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[
 
 
 class DqstpCodec(CoreCodec):
-    num_mult = LANES
     # wg_beside_ff: WG asked for (CFG.wg_en) in an FF job; WG runs beside EP only
     core_faults = {**MALFORM_ERRORS, "wg_beside_ff": "WG_NEEDS_BP"}
     core_counters = ("CYC_DECODE", "CYC_EP", "CYC_WG", "CYC_OVERLAP", "LANE_BUSY", "SHIFT_OPS",
                      "SHIFT_EFFECTUAL", "WG_EFFECTUAL", "NNZ")
 
-    def __init__(self, csr_map: CsrMap):
+    def __init__(self, csr_map: CsrMap, lanes: int | None = None):
         self.map = csr_map
+        # shift-add lanes = WG multipliers = int32 results per result beat: the size the running
+        # simulation was built with (the manifest's default outside one)
+        self.lanes = active_parameters(CORE)["Lanes"] if lanes is None else lanes
+        self.num_mult = self.lanes
 
     # ---- shapes
     @staticmethod
@@ -166,8 +173,8 @@ class DqstpCodec(CoreCodec):
     # ---- results
     def result_words(self, op) -> tuple[int, int]:
         d = self.shape(op)
-        c = d["M"] * ceil_div(d["N"], LANES) if has_ep(op) else 0
-        g = d["K"] * ceil_div(d["J"], LANES) if has_wg(op) else 0
+        c = d["M"] * ceil_div(d["N"], self.lanes) if has_ep(op) else 0
+        g = d["K"] * ceil_div(d["J"], self.lanes) if has_wg(op) else 0
         return c, g
 
     def result_beats(self, op):
@@ -178,9 +185,9 @@ class DqstpCodec(CoreCodec):
         c_words, _ = self.result_words(op)
         parts = []
         if has_ep(op):
-            parts.append(rows_from_beats(beats[:c_words], d["M"], d["N"], LANES, np.int32))
+            parts.append(rows_from_beats(beats[:c_words], d["M"], d["N"], self.lanes, np.int32))
         if has_wg(op):
-            parts.append(rows_from_beats(beats[c_words:], d["K"], d["J"], LANES, np.int32))
+            parts.append(rows_from_beats(beats[c_words:], d["K"], d["J"], self.lanes, np.int32))
         return parts[0] if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
 
     def expected_parts(self, op) -> list[np.ndarray]:
@@ -212,8 +219,8 @@ class DqstpCodec(CoreCodec):
         return dense, effectual
 
     def mac_units(self, op):
-        """16 shift-add lanes for FF/EP, 16 multipliers for WG, both for BP with WG."""
-        return LANES * (int(has_ep(op)) + int(has_wg(op)))
+        """The shift-add lanes for FF/EP, as many multipliers for WG, both for BP with WG."""
+        return self.lanes * (int(has_ep(op)) + int(has_wg(op)))
 
     def check(self, op, res):
         """A good job's core counters against models/golden.py, and the EP/WG overlap: both arrays
@@ -255,9 +262,9 @@ class DqstpCodec(CoreCodec):
         d = self.shape(op)
         s = op.operands["s"]
         longest = int(np.count_nonzero(s, axis=1).max(initial=0))
-        decode = ceil_div(d["N"], WORD_BITS) + d["N"] * (1 + ceil_div(d["K"], 16)) + 4
+        decode = ceil_div(d["N"], WORD_BITS) + d["N"] * (1 + ceil_div(d["K"], DECODE_BITS_PER_CYCLE)) + 4
         ep = d["M"] * d["N"] * max(1, longest) if has_ep(op) else 0
-        wg = ceil_div(d["J"], LANES) * int(np.count_nonzero(s)) if has_wg(op) else 0
+        wg = ceil_div(d["J"], self.lanes) * int(np.count_nonzero(s)) if has_wg(op) else 0
         return decode + ep + wg + 16
 
 

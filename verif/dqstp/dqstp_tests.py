@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyuvm
 
-from verif.common.cores import load_core
+from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dqstp import dqstp_coverage
@@ -14,12 +14,22 @@ from verif.dqstp.dqstp_codec import CODE_BITS, MALFORM_ERRORS, DqstpCodec
 from verif.dqstp.dqstp_stimulus import TOP_LEVEL, random_op, record_ops
 
 CORE = load_core("dqstp")
+PARAMS = active_parameters(CORE)  # the size this simulation was built with
 
 
 class DqstpTest(AccelBaseTest):
     codec_class = DqstpCodec
     csr_map = load_csr_map(CORE.rdl)
     coverage_sample = staticmethod(dqstp_coverage.sample)
+
+    async def run_ops_checking_core_err(self, ops):
+        """Run ops one at a time; after each, CORE_ERR must hold the core-specific code of that job:
+        its core fault's code, or NONE (an accepted start clears it; common errors leave it)."""
+        for op in ops:
+            await self.run_ops([op])
+            want = self.codec.core_faults.get(op.fault, "NONE")
+            got = self.csr_map.decode_error(await self.csr.read("CORE_ERR"))
+            assert got == want, f"{op.op_id}: CORE_ERR is {got}, expected {want}"
 
 
 @pyuvm.test()
@@ -62,7 +72,7 @@ class test_extremes(DqstpTest):
     on an accumulator overflow, so int32 never wraps at these limits)."""
 
     def operations(self):
-        k_max, n_max = CORE.parameters["MaxK"], CORE.parameters["MaxN"]
+        k_max, n_max = PARAMS["MaxK"], PARAMS["MaxN"]
         top = {"zero_frac": 0.0, "levels": (TOP_LEVEL, TOP_LEVEL)}
         largest_ff = random_op(self.rng, f"extreme/FF/largest/K{k_max}", "FF", 2, 3, k_max, sparsity=0.0, codes=top)
         largest_ff.operands["s"][:] = -128
@@ -141,7 +151,8 @@ class test_stream_pressure(DqstpTest):
 
 @pyuvm.test()
 class test_fcsr_errors(DqstpTest):
-    """Malformed FCSR frames end in STATUS.error with their core code; the next job completes."""
+    """Malformed FCSR frames end in STATUS.error with their core code, in ERR_CODE and CORE_ERR; the
+    next job completes and clears CORE_ERR."""
 
     def operations(self):
         ops = []
@@ -154,11 +165,15 @@ class test_fcsr_errors(DqstpTest):
             ops += [bad, random_op(self.rng, f"after/{kind}", "FF", 3, 11, 9, sparsity=0.5)]
         return self.tag(ops)
 
+    async def body(self):
+        await self.run_ops_checking_core_err(self.operations())
+
 
 @pyuvm.test()
 class test_bad_configurations(DqstpTest):
     """Each shell fault (zero/oversize dims, bad phase, short/long stream, bad tdest, missing operand,
-    start while busy) and WG beside FF end in STATUS.error with their code; the next job completes."""
+    start while busy) and WG beside FF end in STATUS.error with their code; the next job completes.
+    CORE_ERR holds WG_NEEDS_BP after WG beside FF and NONE after every other job."""
 
     def operations(self):
         ops = []
@@ -171,6 +186,9 @@ class test_bad_configurations(DqstpTest):
         bad.fault = "wg_beside_ff"
         ops += [bad, random_op(self.rng, "after/wg_beside_ff", "FF", 3, 8, 5, sparsity=0.4)]
         return self.tag(ops)
+
+    async def body(self):
+        await self.run_ops_checking_core_err(self.operations())
 
 
 @pyuvm.test()

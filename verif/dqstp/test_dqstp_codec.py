@@ -11,6 +11,7 @@ from models import golden
 from models.formats import FCSR, FormatError, ints_to_words
 from models.records import load_records
 from verif.common.agents import words_to_ints
+from verif.common.cores import load_core
 from verif.dqstp.dqstp_codec import (MALFORM_ERRORS, WORD_BITS, DqstpCodec, dense_equivalent,
                                      malformed_fcsr, operation_from_record, storage_bits)
 from verif.dqstp.dqstp_stimulus import DEFAULT_RECORDS, random_op, record_ops
@@ -44,13 +45,22 @@ def test_code_and_activation_packing():
     assert np.uint8((xw[0] >> (8 * 5)) & 0xFF).view(np.int8) == x[0, 5]
 
 
-def test_result_decoding_round_trip():
-    """decode(beats of the expected layout) gives back C and G, for a BP job carrying WG."""
-    codec = DqstpCodec(None)
+def test_codec_lanes_default_to_the_manifest():
+    """Outside a simulation the codec runs at the manifest's default size (no second default)."""
+    assert DqstpCodec(None).lanes == load_core("dqstp").parameters["Lanes"]
+
+
+@pytest.mark.parametrize("lanes", [8, 16])
+def test_result_decoding_round_trip(lanes):
+    """decode(beats of the expected layout) gives back C and G, for a BP job carrying WG, at each
+    lane count (int32 results per beat)."""
+    codec = DqstpCodec(None, lanes)
     op = random_op(np.random.default_rng(5), "t", "BP", 5, 19, 7, 21, sparsity=0.4, wg=True)
     c, g = codec.expected_parts(op)
     pad = lambda a, w: np.pad(a, ((0, 0), (0, -a.shape[1] % w)))  # noqa: E731
-    beats = words_to_ints(pad(c, 16).reshape(-1, 16).view(np.uint32)) + words_to_ints(pad(g, 16).reshape(-1, 16).view(np.uint32))
+    beats = (words_to_ints(pad(c, lanes).reshape(-1, lanes).view(np.uint32))
+             + words_to_ints(pad(g, lanes).reshape(-1, lanes).view(np.uint32)))
+    assert codec.result_words(op) == (5 * -(-19 // lanes), 7 * -(-21 // lanes))
     assert len(beats) == codec.result_beats(op)
     assert np.array_equal(codec.decode(op, beats), codec.expected(op))
 
