@@ -143,7 +143,9 @@ module accel_shell
   );
 
   // ---------------------------------------------------------------- errors: one priority
-  typedef enum logic [2:0] {ClsNone, ClsCore, ClsNotLoaded, ClsStream, ClsConfig, ClsBusy} err_class_e;
+  typedef enum logic [2:0] {
+    ClsNone, ClsCore, ClsNotLoaded, ClsStream, ClsConfig, ClsBusy
+  } err_class_e;
   err_class_e ev_cls, cls_q, cls_d, cls_kept;
   logic [7:0] ev_code;
   wire load_stream_err = load_err_code == ERR_BAD_DEST || load_err_code == ERR_STREAM_LONG

@@ -1,6 +1,8 @@
 // Simple dual-port SRAM model: one synchronous read port, one write port, with access counters
 // (the SRAM_RD/SRAM_WR performance counters and the event-energy model read them).
 // rdata_o holds its value until the next read. Not for synthesis: it is a behavioural memory.
+`include "accel_assert.svh"
+
 module sram_1r1w #(
   parameter int Words = 1024,
   parameter int Width = 64,
@@ -35,11 +37,8 @@ module sram_1r1w #(
     end
   end
 
-`ifdef VERILATOR
-  // An access past the end is a controller bug, never a legal configuration.
-  always_ff @(posedge clk_i) begin : p_check_addr
-    if (rst_ni && we_i) assert (32'(waddr_i) < Words) else $error("sram write past end: %0d", waddr_i);
-    if (rst_ni && re_i) assert (32'(raddr_i) < Words) else $error("sram read past end: %0d", raddr_i);
-  end
-`endif
+  // An access past the end is a controller bug, never a legal configuration (with a power-of-two
+  // depth the address cannot reach past it, and the check folds away).
+  `ACCEL_ASSERT(WriteInRange_A, !we_i || 32'(waddr_i) < Words, clk_i, rst_ni)
+  `ACCEL_ASSERT(ReadInRange_A, !re_i || 32'(raddr_i) < Words, clk_i, rst_ni)
 endmodule

@@ -35,7 +35,9 @@ module dense_top
 
   // ---------------------------------------------------------------- the shell
   `ACCEL_SHELL_WIRES(2, Cols * 32, CAddrW, CountW)
-  accel_shell #(.NumBufs(2), .NumMult(NumMult), .OutW(Cols * 32), .ResAW(CAddrW), .IncW(CountW)) u_shell (.*);
+  accel_shell #(
+    .NumBufs(2), .NumMult(NumMult), .OutW(Cols * 32), .ResAW(CAddrW), .IncW(CountW)
+  ) u_shell (.*);
 
   assign sts.array_rows = 8'(Rows);
   assign sts.array_cols = 8'(Cols);
@@ -166,7 +168,8 @@ module dense_top
   assign c_waddr = CAddrW'((wb_mt_q * Rows + 32'(wb_row_q)) * n_tiles_q + wb_nt_q);
   always_comb begin : p_wb_row
     for (int j = 0; j < Cols; j++) begin
-      c_wdata[j*32 +: 32] = wb_col_valid_q[j] ? wb_data_q[(32'(wb_row_q) * Cols + j) * 32 +: 32] : 32'd0;
+      c_wdata[j*32 +: 32] = wb_col_valid_q[j] ? wb_data_q[(32'(wb_row_q) * Cols + j) * 32 +: 32]
+                                              : 32'd0;
     end
   end
 
