@@ -5,7 +5,9 @@ Run through `make sim DESIGN=dqstp` (all tests) or `make sim DESIGN=dqstp TESTS=
 from __future__ import annotations
 
 import pyuvm
+from cocotb.triggers import ClockCycles
 
+from verif.common.agents import wait_irq
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
@@ -189,6 +191,59 @@ class test_bad_configurations(DqstpTest):
 
     async def body(self):
         await self.run_ops_checking_core_err(self.operations())
+
+
+@pyuvm.test()
+class test_error_priority(DqstpTest):
+    """Two or more errors in one job report the shell's one priority: the common cases, then
+    DQ-STP's own configuration code WG_NEEDS_BP (below DIM_ZERO, DIM_OVERSIZE and BAD_PHASE, above
+    the stream errors and NOT_LOADED), then a start refused as BUSY while the job decodes a
+    malformed frame: ERR_CODE keeps BUSY (a core error ranks lowest), CORE_ERR the decode error."""
+    CORE_CASES = (
+        ("core configuration over stream", "short", ("wg_beside_ff",), "WG_NEEDS_BP"),
+        ("core configuration over not loaded", "not_loaded", ("wg_beside_ff",), "WG_NEEDS_BP"),
+        ("zero dimension over core configuration", None, ("wg_beside_ff", "zero_dim"), "DIM_ZERO"),
+        ("oversize over core configuration", None, ("wg_beside_ff", "oversize"), "DIM_OVERSIZE"),
+        ("phase over core configuration", None, ("wg_beside_ff", "bad_phase"), "BAD_PHASE"),
+    )
+
+    def priority_cases(self):
+        return self.PRIORITY_CASES + self.CORE_CASES
+
+    async def body(self):
+        await self.run_error_priority(
+            lambda name: random_op(self.rng, name, "FF", 4, 18, 11, 6, sparsity=0.4))
+        await self.busy_over_decode_error()
+
+    async def busy_over_decode_error(self):
+        csr, codec = self.csr, self.codec
+        # missing_bitmap_bit is found only when the whole map is decoded: long enough for a
+        # second start to arrive while the job runs
+        op = random_op(self.rng, "priority_busy_over_decode", "FF", 2, 120, 40, sparsity=0.5)
+        op.fault, op.meta["malform_seed"] = "missing_bitmap_bit", 1
+        await csr.write("CTRL", perf_clear=1, irq_clear=1)
+        for name, value in codec.csr_writes(op):
+            await csr.write(name, value)
+        for dest, beats in codec.frames(op):
+            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        await csr.write("CTRL", start=1)
+        await csr.write("CTRL", start=1)
+        bound = 4 * codec.compute_cycles_bound(op) + 2000
+        await wait_irq(self.dut, bound)
+        for _ in range(bound // 16):
+            status = await csr.read_fields("STATUS")
+            if not status["busy"]:
+                break
+            await ClockCycles(self.dut.clk, 16)
+        code = csr.map.decode_error((await csr.read_fields("ERR_CODE"))["code"])
+        core = csr.map.decode_error(await csr.read("CORE_ERR"))
+        self.logger.info(f"priority case 'busy over core': ERR_CODE {code}, CORE_ERR {core}")
+        assert status["error"] and not status["busy"] and not status["done"], \
+            f"{op.op_id}: STATUS is {status} after a decode error"
+        assert (code, core) == ("BUSY", MALFORM_ERRORS[op.fault]), \
+            f"{op.op_id}: ERR_CODE {code}, CORE_ERR {core}; expected BUSY, {MALFORM_ERRORS[op.fault]}"
+        await csr.write("CTRL", irq_clear=1)
+        await self.run_ops(self.tag([random_op(self.rng, "after_busy_over_decode", "FF", 3, 11, 9)]))
 
 
 @pyuvm.test()
