@@ -100,6 +100,30 @@ class test_bad_configurations(SwpuTest):
 
 
 @pyuvm.test()
+class test_error_priority(SwpuTest):
+    """Two or more errors in one job: ERR_CODE follows the shell's one priority, with the SWPU
+    configuration code LINE_WIDTH below DIM_ZERO, DIM_OVERSIZE and BAD_PHASE and above the stream
+    errors and NOT_LOADED; every case is followed by a good job."""
+    SWPU_CASES = (
+        ("phase over line width", None, ("line_width", "bad_phase"), "BAD_PHASE"),
+        ("dimensions over line width", None, ("line_width", "oversize"), "DIM_OVERSIZE"),
+        ("zero over line width", None, ("line_width", "zero_dim"), "DIM_ZERO"),
+        ("line width over stream", "short", ("line_width",), "LINE_WIDTH"),
+        ("line width over not loaded", "not_loaded", ("line_width",), "LINE_WIDTH"),
+    )
+
+    def priority_cases(self):
+        return self.PRIORITY_CASES + self.SWPU_CASES
+
+    async def body(self):
+        # kw=1 and the default order: AccelBaseTest.raise_errors builds each fault's CSR values
+        # from an Operation without the op's meta, so line_w and order must be the defaults.
+        await self.run_error_priority(
+            lambda name: random_layer_ops(self.rng, name, 7, 2, 3, 10, 0.4, 0.1, phases=("FF",),
+                                          kw=1)[0])
+
+
+@pyuvm.test()
 class test_soft_reset_mid_operation(SwpuTest):
     """A soft reset while a job computes; the next job completes and is correct."""
 
