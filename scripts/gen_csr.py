@@ -7,7 +7,7 @@ Writes into OUT:
   core's own registers packed into two structs, core_cfg_t (fields software writes) and
   core_sts_t (fields hardware writes), one member per field;
 - accel_pkg.sv: the map's enums as localparams (ERR_STREAM_SHORT, PHASE_WG, ...), the shell's
-  constants (SHELL_IN_BEAT_BITS, ...), CSR_ADDR_W and SRAM_COUNTERS.
+  constants (SHELL_IN_BEAT_BITS, ...), CSR_ADDR_W, SRAM_COUNTERS, and ceil_div for the cores.
 Usage: python scripts/gen_csr.py hdl/dense/dense_csr.rdl build/gen/dense
 """
 from __future__ import annotations
@@ -42,7 +42,11 @@ def package_text(rdl: Path) -> str:
         width = max(8, max(members.values()).bit_length())
         for member, value in members.items():
             lines.append(f"  localparam logic [{width-1}:0] {enum_prefix(enum_name)}{member} = {width}'d{value};")
-    lines.append("endpackage")
+    lines += ["  // The arithmetic every core's configuration check needs (words of a buffer, tiles).",
+              "  function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);",
+              "    return (x + 32'(d) - 1) / 32'(d);",
+              "  endfunction",
+              "endpackage"]
     return "\n".join(lines) + "\n"
 
 

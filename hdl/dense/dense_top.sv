@@ -4,6 +4,7 @@
 // k-steps, lane = kstep * Rows + row (A) or kstep * Cols + col (B). Results: one Cols-wide FP32 row
 // segment per beat, row-major (m, then n-tile); see verif/dense/dense_codec.py for the packing.
 `include "accel_shell.svh"
+`include "accel_assert.svh"
 
 module dense_top
   import accel_pkg::*;
@@ -16,9 +17,9 @@ module dense_top
 ) (
   `ACCEL_SHELL_PORTS(Cols * 32)
 );
-  localparam int Lanes = SHELL_IN_BEAT_BITS / 16;  // FP16 values per operand beat
-  localparam int KbA = Lanes / Rows;         // k-steps per A word
-  localparam int KbB = Lanes / Cols;         // k-steps per B word
+  localparam int ValsPerWord = SHELL_IN_BEAT_BITS / 16;  // FP16 values per operand beat
+  localparam int KbA = ValsPerWord / Rows;   // k-steps per A word
+  localparam int KbB = ValsPerWord / Cols;   // k-steps per B word
   localparam int NumMult = Rows * Cols;
   localparam int BufA = 0, BufB = 1, BufC = 2;
   localparam int AAddrW = $clog2(AWords), BAddrW = $clog2(BWords), CAddrW = $clog2(CWords);
@@ -28,10 +29,8 @@ module dense_top
   localparam int SelAW = KbA > 1 ? $clog2(KbA) : 1;
   localparam int SelBW = KbB > 1 ? $clog2(KbB) : 1;
 
-  initial begin : p_check_params
-    assert (Rows * KbA == Lanes && Cols * KbB == Lanes)
-      else $fatal(1, "Rows and Cols must divide %0d", Lanes);
-  end
+  // Rows and Cols must divide the FP16 values of an operand beat.
+  `ACCEL_ASSERT_INIT(p_check_params, Rows * KbA == ValsPerWord && Cols * KbB == ValsPerWord)
 
   // ---------------------------------------------------------------- the shell
   `ACCEL_SHELL_WIRES(2, Cols * 32, CAddrW, CountW)
@@ -47,10 +46,6 @@ module dense_top
 
   // ---------------------------------------------------------------- configuration check
   // Word counts of each buffer for the configured shape; the shell checks frames and start with them.
-  function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
-    return (x + 32'(d) - 1) / 32'(d);
-  endfunction
-
   wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k;
   wire [31:0] m_tiles = ceil_div(32'(dim_m), Rows);
   wire [31:0] n_tiles = ceil_div(32'(dim_n), Cols);

@@ -74,10 +74,6 @@ module dqstp_top
   assign sts.nnz = dec_nnz;
 
   // ---------------------------------------------------------------- configuration check
-  function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
-    return (x + 32'(d) - 1) / 32'(d);
-  endfunction
-
   wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k, dim_j = cfg.dim_j;
   wire [31:0] fcsr_words = cfg.fcsr_words, fcsr_nnz = cfg.fcsr_nnz;
   wire align_en = cfg.cfg_align_en;

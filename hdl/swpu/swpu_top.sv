@@ -37,11 +37,9 @@ module swpu_top
   localparam int LaneIdxW = Rows > 1 ? $clog2(Rows) : 1;
   localparam int SelW = KbA > 1 ? $clog2(KbA) : 1;
 
-  initial begin : p_check_params
-    assert (Rows * KbA == ValsPerWord) else $fatal(1, "Rows must divide %0d", ValsPerWord);
-    assert (Lanes <= N) else $fatal(1, "more lanes than accumulators");
-    assert (BeatW == MaxDim) else $fatal(1, "a mask word must hold %0d positions", MaxDim);
-  end
+  `ACCEL_ASSERT_INIT(p_check_rows, Rows * KbA == ValsPerWord)  // Rows divide a word's values
+  `ACCEL_ASSERT_INIT(p_check_lanes, Lanes <= N)                 // no more lanes than accumulators
+  `ACCEL_ASSERT_INIT(p_check_mask_word, BeatW == MaxDim)        // a mask word holds every position
 
   // ---------------------------------------------------------------- the shell
   `ACCEL_SHELL_WIRES(4, Cols * 32, CAddrW, CountW)
@@ -69,10 +67,6 @@ module swpu_top
 
   // ---------------------------------------------------------------- configuration check
   // Word counts of each buffer for the configured job; the shell checks frames and start with them.
-  function automatic logic [31:0] ceil_div(input logic [31:0] x, input int d);
-    return (x + 32'(d) - 1) / 32'(d);
-  endfunction
-
   wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k;
   wire [2:0] line_w = cfg.line_w;
   wire scheduled = cfg.order;

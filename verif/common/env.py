@@ -547,7 +547,7 @@ class AccelBaseTest(uvm_test):
             await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
         late = {}
         for fault in csr_faults:
-            faulty = dict(codec.csr_writes(Operation(op.op_id, op.phase, op.operands, fault)))
+            faulty = dict(codec.csr_writes(Operation(op.op_id, op.phase, op.operands, fault, dict(op.meta))))
             late.update({name: value for name, value in faulty.items() if value != good.get(name)})
         for name, value in late.items():
             await csr.write(name, value)

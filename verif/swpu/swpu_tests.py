@@ -116,11 +116,8 @@ class test_error_priority(SwpuTest):
         return self.PRIORITY_CASES + self.SWPU_CASES
 
     async def body(self):
-        # kw=1 and the default order: AccelBaseTest.raise_errors builds each fault's CSR values
-        # from an Operation without the op's meta, so line_w and order must be the defaults.
         await self.run_error_priority(
-            lambda name: random_layer_ops(self.rng, name, 7, 2, 3, 10, 0.4, 0.1, phases=("FF",),
-                                          kw=1)[0])
+            lambda name: random_layer_ops(self.rng, name, 7, 2, 3, 10, 0.4, 0.1, phases=("FF",))[0])
 
 
 @pyuvm.test()
