@@ -73,6 +73,11 @@ class CsrMap:
         return sum(1 for name in self.registers if name.startswith("SRAM_RD["))
 
     @property
+    def core_counters(self) -> tuple[str, ...]:
+        """The core's own event counters: its registers whose one field is `count`."""
+        return tuple(r.name for r in self.core_registers() if set(r.fields) == {"count"})
+
+    @property
     def in_beat_bits(self) -> int:
         """Bits of an operand beat (SHELL.in_beat_bits: the shell's port width, one source)."""
         return self["SHELL"].fields["in_beat_bits"].reset

@@ -98,9 +98,14 @@ class CoreCodec(ABC):
     """
     num_mult: int = 0
     core_faults: dict[str, str] = {}      # the core's own faults -> ERR_CODE names of its map
-    core_counters: tuple[str, ...] = ()   # core-specific counter registers read after every job
+    extra_core_registers: tuple[str, ...] = ()  # core registers read after every job besides counters
     # Which SRAM_WR counter counts the writes of each operand buffer (tdest); None: not checked.
     sram_counter_of_dest: dict[int, int] | None = None
+
+    @property
+    def core_counters(self) -> tuple[str, ...]:
+        """Core registers read after every job: the core's counters (from its .rdl) and the extra ones."""
+        return self.map.core_counters + tuple(self.extra_core_registers)
 
     def loaded_words(self, op: Operation) -> dict[int, int]:
         """SRAM_WR counter index -> words the operand frames of `op` (all its jobs) write."""

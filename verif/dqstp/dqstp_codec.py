@@ -92,8 +92,6 @@ def malformed_fcsr(s: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[
 class DqstpCodec(CoreCodec):
     # wg_beside_ff: WG asked for (CFG.wg_en) in an FF job; WG runs beside EP only
     core_faults = {**MALFORM_ERRORS, "wg_beside_ff": "WG_NEEDS_BP"}
-    core_counters = ("CYC_DECODE", "CYC_EP", "CYC_WG", "CYC_OVERLAP", "LANE_BUSY", "SHIFT_OPS",
-                     "SHIFT_EFFECTUAL", "WG_EFFECTUAL", "NNZ")
 
     def __init__(self, csr_map: CsrMap, lanes: int | None = None):
         self.map = csr_map

@@ -42,7 +42,7 @@ def bits_word(bits: np.ndarray) -> int:
 class SwpuCodec(CoreCodec):
     core_faults = {"line_width": "LINE_WIDTH", "mask_range": "MASK_RANGE",
                    "sched_range": "SCHED_RANGE", "sched_repeat": "SCHED_RANGE"}
-    core_counters = ("STEPS_SKIPPED", "PRUNED_FETCH", "TILES_SKIPPED", "STEPS_ISSUED", "ERR_INFO")
+    extra_core_registers = ("ERR_INFO",)
     # SRAM counters: 0 A, 1 B, 2 C, 3 metadata (masks and schedule together)
     sram_counter_of_dest = {BUF_A: 0, BUF_B: 1, BUF_MASK: 3, BUF_SCHED: 3}
 

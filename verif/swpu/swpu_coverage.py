@@ -5,14 +5,13 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from models.methods.swpu import lane_utilization
 from verif.common.cores import active_parameters, load_core
-from verif.common.env import OpResult
+from verif.common.env import FAULT_ERRORS, OpResult
 from verif.swpu.swpu_codec import SwpuCodec
 
 ROWS = active_parameters(load_core("swpu"))["Rows"]  # the array size this simulation was built with
 LINE_BINS = ["0", "(0,25]", "(25,50]", "(50,80]", "(80,95]", "(95,100]"]
 IMBALANCE_BINS = ["0", "(0,25]", "(25,50]", "(50,100]"]
-ERRORS = ["NONE", "DIM_ZERO", "DIM_OVERSIZE", "BAD_PHASE", "STREAM_SHORT", "STREAM_LONG", "BAD_DEST",
-          "NOT_LOADED", "BUSY", *sorted(set(SwpuCodec.core_faults.values()))]
+ERRORS = ["NONE"] + sorted(set(FAULT_ERRORS.values())) + sorted(set(SwpuCodec.core_faults.values()))
 
 
 def percent_bin(pct: float, uppers, names) -> str:
