@@ -31,6 +31,9 @@ def collect_ops(test_dir: Path) -> tuple[list[dict], dict]:
     return ops, seeds
 
 
+CHECKER_PREFIX = "u_chk_"  # instance names of the simulation-only protocol checkers (accel_shell.sv)
+
+
 def add_toggles(ops: list[dict], wave: Path, toplevel: str) -> None:
     """Bit toggles in each operation's window (load to last result beat): the whole core, and each
     sub-instance of the top (inclusive, every net once), from the wave file the run wrote."""
@@ -39,9 +42,11 @@ def add_toggles(ops: list[dict], wave: Path, toplevel: str) -> None:
     tops = sorted((i for i in report.instances if i.split(".")[-1] == toplevel), key=len)
     top = tops[0] if tops else ""
     children = [i for i in report.instances if i.startswith(top + ".u_") and i.count(".") == top.count(".") + 1]
+    # The shell's protocol checkers (u_chk_*) are simulation-only: their own registers are no power.
+    checkers = tuple(i for i in report.instances if i.split(".")[-1].startswith(CHECKER_PREFIX))
     for i, op in enumerate(ops):
-        op["toggles"] = report.inclusive(top, i) if top else report.total(i)
-        op["toggles_by_instance"] = {c[len(top) + 1:]: report.inclusive(c, i) for c in children}
+        op["toggles"] = report.inclusive(top, i, exclude=checkers) if top else report.total(i)
+        op["toggles_by_instance"] = {c[len(top) + 1:]: report.inclusive(c, i, exclude=checkers) for c in children}
         op["toggles_per_effectual_mac"] = op["toggles"] / op["effectual_macs"] if op["effectual_macs"] else None
 
 

@@ -228,6 +228,8 @@ module accel_shell
 
   // ---------------------------------------------------------------- protocol assertions
   // Checked out of reset and soft reset (a soft reset flushes a result frame mid-way on purpose).
+  // Simulation-only: instance names start with u_chk_, and the toggle power proxy (scripts/sim.py)
+  // leaves their own registers out.
   wire chk_rst_n = rst_n && !soft_reset;
   // AXI4-Stream in and out: VALID held until READY with a stable payload, VALID/READY known.
   axi_channel_check #(.PayloadW(SHELL_IN_BEAT_BITS + 1 + SHELL_DEST_BITS)) u_chk_s_axis (

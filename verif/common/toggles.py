@@ -141,11 +141,14 @@ class ToggleReport:
         """Toggles of the variables declared in `instance` (its ports included, children excluded)."""
         return self.counts[self.window_index(window)].get(instance, 0)
 
-    def inclusive(self, instance: str, window: int | str = 0) -> int:
-        """Toggles of every net in `instance` and below it, each net counted once."""
+    def inclusive(self, instance: str, window: int | str = 0, exclude: tuple[str, ...] = ()) -> int:
+        """Toggles of every net in `instance` and below it, each net counted once. Instances in
+        `exclude` (with their subtrees) add none of their own nets; nets they share with the rest
+        (their ports) still count through the instances that also have them."""
         nets: set[int] = set()
         for inst in self._subtree(instance):
-            nets |= self.instance_nets[inst]
+            if not any(inst == e or inst.startswith(e + ".") for e in exclude):
+                nets |= self.instance_nets[inst]
         if not nets:
             return 0
         return int(self.net_toggles[sorted(nets), self.window_index(window)].sum())

@@ -202,6 +202,9 @@ b1 !
     # bus is one signal in both scopes: counted once in totals, owned by the top
     assert rep.total("all") == 75 + 5 and rep.inclusive("top", "all") == 80
     assert rep.owned("top", "all") == 75 and rep.owned("top.sub", "all") == 5
+    # excluding sub (a simulation-only checker) drops its own net (copy) but not bus, which it shares
+    assert rep.inclusive("top", "all", exclude=("top.sub",)) == 75
+    assert rep.inclusive("top.sub", "all", exclude=("top.sub",)) == 0
     assert rep.bits == {"top": 4 + 1 + 70, "top.sub": 8}
     # units: ticks and ps give the same windows
     assert count_toggles(vcd, windows=[(0, 25)], unit="tick").total(0) == 76
