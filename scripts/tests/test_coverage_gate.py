@@ -140,7 +140,7 @@ def a_testplan_coverpoint():
         for feature in hjson.loads(cores.load_core(name).testplan.read_text())["features"]:
             if feature["coverpoints"]:
                 return name, feature["coverpoints"][0]
-    pytest.skip("no testplan names a coverpoint")
+    raise AssertionError("no testplan names a coverpoint: the gate test has nothing to miss")
 
 
 def test_no_run_passes_on_full_coverage(sandbox, capsys):
