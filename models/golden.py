@@ -264,8 +264,11 @@ def truncate_fp16(x, keep_mantissa_bits: int) -> np.ndarray:
 
 
 def speculation_estimate(a, b, keep_mantissa_bits: int) -> np.ndarray:
-    """Trainer's cheap estimate of C = A.B: the same GEMM on mantissa-truncated operands."""
-    return gemm_fp16(truncate_fp16(a, keep_mantissa_bits), truncate_fp16(b, keep_mantissa_bits))
+    """Trainer's cheap estimate of C = A.B: the zero-skipping GEMM (gemm_fp16_skip) on
+    mantissa-truncated operands. Truncation keeps zeros and non-zeros apart, so the estimate lanes
+    take the same effectual products as the full lanes; with finite operands this equals gemm_fp16
+    of the truncated operands."""
+    return gemm_fp16_skip(truncate_fp16(a, keep_mantissa_bits), truncate_fp16(b, keep_mantissa_bits))
 
 
 def speculation_skip(estimate, threshold, direction) -> np.ndarray:
@@ -278,13 +281,23 @@ def speculation_skip(estimate, threshold, direction) -> np.ndarray:
     return ((d > 0) & (est < thr)) | ((d < 0) & (est > thr))
 
 
+def row_sum_dot(c, w) -> tuple[np.ndarray, np.ndarray]:
+    """BN statistics per row of C[M, N] as outputs stream out in ascending n: s1 = sum c and
+    s2 = sum fp32_mul(c, w), both accumulated in FP32 from +0 (RNE, flush). Backward BN takes
+    w = x-hat (sum dy, sum dy * x-hat); forward takes w = c (row_sum_sumsq)."""
+    c = flush_fp32(c)
+    w = flush_fp32(np.asarray(w, dtype=np.float32))
+    if w.shape != c.shape:
+        raise ValueError(f"row_sum_dot needs w shaped like c {c.shape}, got {w.shape}")
+    s1 = np.zeros(c.shape[0], dtype=np.float32)
+    s2 = np.zeros(c.shape[0], dtype=np.float32)
+    for n in range(c.shape[1]):
+        s1 = fp32_add(s1, c[:, n])
+        s2 = fp32_add(s2, fp32_mul(c[:, n], w[:, n]))
+    return s1, s2
+
+
 def row_sum_sumsq(c) -> tuple[np.ndarray, np.ndarray]:
     """One-pass BN statistics of C[M, N] per row as outputs stream out in ascending n:
     sum = sum c, sumsq = sum fp32_mul(c, c), both accumulated in FP32 from +0 (RNE, flush)."""
-    c = flush_fp32(c)
-    s = np.zeros(c.shape[0], dtype=np.float32)
-    q = np.zeros(c.shape[0], dtype=np.float32)
-    for n in range(c.shape[1]):
-        s = fp32_add(s, c[:, n])
-        q = fp32_add(q, fp32_mul(c[:, n], c[:, n]))
-    return s, q
+    return row_sum_dot(c, c)

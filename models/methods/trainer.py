@@ -43,6 +43,13 @@ class TrainerOptions(PruningOptions):
             raise ValueError("keep_mantissa_bits must be in 0..10")
 
 
+def choose_dataflow(a: np.ndarray, b: np.ndarray) -> str:
+    """The runtime's dataflow rule: compress the sparser operand (its non-zeros are fetched one by
+    one) and broadcast the denser one; a tie compresses B. Densities are the operands' zero
+    fractions, which a runtime knows from the producing layer's output counters."""
+    return "compress_A" if float(np.mean(a == 0)) > float(np.mean(b == 0)) else "compress_B"
+
+
 def estimate_fast(a: np.ndarray, b: np.ndarray, bits: int) -> np.ndarray:
     """Float32 BLAS version of golden.speculation_estimate, used while training (records use golden)."""
     return fp16_rounded(a, bits) @ fp16_rounded(b, bits)
@@ -84,8 +91,7 @@ class Trainer(Unstructured):
             dead = dead_input_positions(layer)
             if dead is not None:
                 op.out_skip = layer.skip_mask_of_input(dead)
-        sa, sb = float((op.a == 0).mean()), float((op.b == 0).mean())
-        mode = "compress_A" if sa > sb else "compress_B"
+        mode = choose_dataflow(op.a, op.b)
         op.meta["dataflow"] = mode
         key = f"{op.phase}:{mode}"
         self.dataflow[key] = self.dataflow.get(key, 0) + 1

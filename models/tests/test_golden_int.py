@@ -179,3 +179,29 @@ def test_one_pass_bn_statistics(c):
     np.testing.assert_array_equal(golden.bits(s), golden.bits(ref_s))
     np.testing.assert_array_equal(golden.bits(q), golden.bits(ref_q))
     np.testing.assert_allclose(s, c.astype(np.float64).sum(axis=1), rtol=1e-4, atol=1e-2)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 10), st.integers(0, 2**31 - 1))
+def test_backward_bn_statistics(m, n, seed):
+    rng = np.random.default_rng(seed)
+    dy = (rng.standard_normal((m, n)) * 10).astype(np.float32)
+    xhat = rng.standard_normal((m, n)).astype(np.float16)
+    s, d = golden.row_sum_dot(dy, xhat)
+    ref_s = np.zeros(m, np.float32)
+    ref_d = np.zeros(m, np.float32)
+    for j in range(n):                                 # plain float32 arithmetic, the same order
+        ref_s = golden.flush_fp32(ref_s + dy[:, j])
+        ref_d = golden.flush_fp32(ref_d + golden.flush_fp32(dy[:, j] * xhat[:, j].astype(np.float32)))
+    np.testing.assert_array_equal(golden.bits(s), golden.bits(ref_s))
+    np.testing.assert_array_equal(golden.bits(d), golden.bits(ref_d))
+    with pytest.raises(ValueError, match="shaped like c"):
+        golden.row_sum_dot(dy, xhat[:, :-1] if n > 1 else xhat[:0])
+
+
+def test_speculation_estimate_skips_zero_products():
+    # Inf x 0 would make gemm_fp16 NaN; the estimate lanes never take a product with a zero operand
+    a = np.array([[np.inf, 1.0]], np.float16)
+    b = np.array([[0.0], [2.0]], np.float16)
+    assert golden.speculation_estimate(a, b, 2)[0, 0] == np.float32(2.0)
+    assert np.isnan(golden.gemm_fp16(a, b)[0, 0])
