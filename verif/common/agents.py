@@ -47,11 +47,7 @@ class CsrAgent:
 
     async def write(self, name: str, value: int | None = None, **fields: int) -> None:
         reg = self.map[name]
-        word = reg.reset if value is None else value
-        for field_name, field_value in fields.items():
-            if field_name not in reg.fields:
-                raise KeyError(f"{name} has no field {field_name!r}; it has {sorted(reg.fields)}")
-            word = reg.fields[field_name].insert(word, field_value)
+        word = reg.pack(value, **fields)
         await bounded(self.bus.write_dword(reg.address, word), self.timeout, f"AXI4-Lite write {name}")
 
     async def read(self, name: str) -> int:

@@ -49,6 +49,15 @@ class Register:
     def reset(self) -> int:
         return sum(f.reset << f.lsb for f in self.fields.values())
 
+    def pack(self, word: int | None = None, **values: int) -> int:
+        """`word` (default: the reset value) with the named fields set to their values."""
+        word = self.reset if word is None else word
+        for name, value in values.items():
+            if name not in self.fields:
+                raise KeyError(f"{self.name} has no field {name!r}; it has {sorted(self.fields)}")
+            word = self.fields[name].insert(word, value)
+        return word
+
 
 @dataclass(frozen=True)
 class CsrMap:

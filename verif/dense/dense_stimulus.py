@@ -9,29 +9,13 @@ import numpy as np
 
 from models import golden, lowering
 from verif.common.env import Operation
+from verif.common.stimulus import random_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT / "models" / "data" / "records"
 
 # Shapes at the array's edges: 1x1x1, below a tile, ragged M/N/K, exact multiples.
 EDGE_SHAPES = [(1, 1, 1), (1, 1, 5), (4, 4, 4), (5, 3, 7), (3, 9, 17), (8, 8, 16), (7, 13, 2)]
-
-FP16_SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, 6.0e-8, -6.0e-8, 6.1e-5, 65504.0, -65504.0, 1.0],
-                         dtype=np.float16)  # zeros, infinities, subnormals (read as zero), extremes
-
-
-def random_matrix(rng: np.random.Generator, shape, sparsity: float = 0.0, specials: float = 0.0) -> np.ndarray:
-    """FP16 values spread over many exponents, a `sparsity` fraction of exact zeros (both signs) and a
-    `specials` fraction of special values."""
-    mag = np.exp2(rng.integers(-12, 6, size=shape)) * rng.uniform(1.0, 2.0, size=shape)
-    x = (mag * rng.choice([-1.0, 1.0], size=shape)).astype(np.float16)
-    x[rng.random(shape) < sparsity] = 0.0
-    x[(x == 0) & (rng.random(shape) < 0.5)] = -0.0
-    if specials:
-        pick = rng.random(shape) < specials
-        x[pick] = rng.choice(FP16_SPECIALS, size=int(pick.sum()))
-    return x
-
 
 def gemm_op(op_id: str, a, b, phase: str = "FF", **meta) -> Operation:
     a, b = golden.flush_fp16(a), golden.flush_fp16(b)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from models import golden
 from verif.common.env import Operation
 from verif.dense.dense_codec import LANES, DenseCodec, ceil_div
-from verif.dense.dense_stimulus import random_matrix
+from verif.common.stimulus import random_matrix
 
 
 def op_of(rng, m, n, k) -> Operation:

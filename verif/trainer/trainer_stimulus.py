@@ -1,0 +1,106 @@
+"""Operations for the Trainer core: random GEMMs over a sparsity grid in either dataflow, speculated
+FF jobs with a rule that splits the outputs, masked BP/WG jobs, BN statistics jobs, and the
+operations recorded from real `trainer` training (models/methods/trainer.py)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from models import golden
+from verif.common.env import Operation
+from verif.common.stimulus import random_matrix
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RECORDS = ROOT / "models" / "data" / "records" / "trainer"
+GRID = (0.0, 0.5, 0.75, 0.9)   # the (weight, activation) sparsity grid of the issue
+
+
+def gemm_op(op_id: str, a, b, phase: str = "FF", operands: dict | None = None, **meta) -> Operation:
+    a, b = golden.flush_fp16(a), golden.flush_fp16(b)
+    meta.setdefault("sparsity_a", float(np.mean(a == 0)))
+    meta.setdefault("sparsity_b", float(np.mean(b == 0)))
+    return Operation(op_id, phase, {"a": a, "b": b, **(operands or {})}, meta=meta)
+
+
+def random_op(rng, op_id: str, m: int, n: int, k: int, sparsity_a=0.0, sparsity_b=0.0, phase="FF",
+              specials=0.0, **meta) -> Operation:
+    return gemm_op(op_id, random_matrix(rng, (m, k), sparsity_a, specials),
+                   random_matrix(rng, (k, n), sparsity_b, specials), phase, source="random", **meta)
+
+
+def spec_rule(rng, a, b, keep: int, split: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """A per-row rule that skips about `split` of each row's outputs: the threshold is the row's
+    estimate quantile, the direction random (+1, -1, and 0 for every fifth row: never skip)."""
+    est = golden.speculation_estimate(a, b, keep).astype(np.float64)
+    est = np.where(np.isfinite(est), est, 0.0)
+    direction = rng.choice(np.array([1, -1], np.int8), size=a.shape[0])
+    direction[::5] = 0
+    q = np.where(direction > 0, split, 1.0 - split)
+    thr = np.array([np.quantile(row, qi) for row, qi in zip(est, q)], dtype=np.float32)
+    return thr, direction
+
+
+def spec_op(rng, op_id: str, m: int, n: int, k: int, sparsity_a=0.5, sparsity_b=0.5, keep: int = 2,
+            split: float = 0.5, **meta) -> Operation:
+    """A speculated FF job: random operands and a rule that skips about `split` of the outputs."""
+    op = random_op(rng, op_id, m, n, k, sparsity_a, sparsity_b, "FF", spec=True, keep=keep, **meta)
+    thr, direction = spec_rule(rng, op.operands["a"], op.operands["b"], keep, split)
+    op.operands.update(thr=thr, dir=direction)
+    return op
+
+
+def masked_op(rng, op_id: str, phase: str, m: int, n: int, k: int, masked: float = 0.5,
+              sparsity_a=0.3, sparsity_b=0.3, **meta) -> Operation:
+    """A BP or WG job whose outputs are removed at random (`masked` of them) plus whole rows, so
+    that some tiles are skipped whole in either dataflow."""
+    op = random_op(rng, op_id, m, n, k, sparsity_a, sparsity_b, phase, skip=True, **meta)
+    skip = rng.random((m, n)) < masked
+    skip[rng.random(m) < 0.25, :] = True       # whole rows: compress_A skips their tiles
+    skip[:, rng.random(n) < 0.25] = True       # whole columns: compress_B skips their tiles
+    op.operands["skip"] = skip
+    return op
+
+
+def with_bn(rng, op: Operation, mode: int) -> Operation:
+    """The same job with BN statistics on (FF: sum, sum of squares; BP: sum, sum of dy * x-hat)."""
+    op.meta["bn"] = mode
+    if op.phase == "BP":
+        m, n = op.operands["a"].shape[0], op.operands["b"].shape[1]
+        op.operands["xhat"] = rng.standard_normal((m, n)).astype(np.float16)
+    return op
+
+
+def record_op(rec, spec: bool = True, skips: bool = True, dataflow: str | None = None,
+              bn: int = 1) -> Operation:
+    """A recorded operation as the trainer's runtime gives it to the core: its recorded dataflow,
+    FF speculation with the recorded rule, BP/WG masks from out_skip, BN statistics of FF conv
+    outputs. spec/skips False turn the technique off on the same operands (its effect measured)."""
+    meta = {"source": "record", "dataflow": dataflow or rec.meta.get("dataflow", "compress_B"),
+            "variant": "skips" if spec and skips else "no_skips"}
+    operands = {}
+    if rec.phase == "FF" and "spec_threshold" in rec.arrays and spec:
+        meta.update(spec=True, keep=int(rec.meta["keep_mantissa_bits"]))
+        operands.update(thr=rec.arrays["spec_threshold"], dir=rec.arrays["spec_direction"])
+    if rec.phase in ("BP", "WG") and "out_skip" in rec.arrays and skips:
+        meta["skip"] = True
+        operands["skip"] = rec.arrays["out_skip"]
+    if rec.phase == "FF" and "bn_sum" in rec.arrays and bn:
+        meta["bn"] = bn
+    return gemm_op(f"{rec.id}@{meta['variant']}", rec.a, rec.b, rec.phase, operands, **meta)
+
+
+def record_ops(path: str | Path | None = None, spec: bool = True, skips: bool = True,
+               max_macs: int | None = None) -> list[Operation]:
+    """Every record under `path` (RECORDS overrides; default the trainer's records)."""
+    from models.records import load_records
+    path = Path(path or os.environ.get("RECORDS") or DEFAULT_RECORDS)
+    ops = []
+    for rec in load_records(path):
+        if max_macs is not None and rec.a.shape[0] * rec.a.shape[1] * rec.b.shape[1] > max_macs:
+            continue
+        ops.append(record_op(rec, spec, skips))
+    if not ops:
+        raise ValueError(f"no usable operation records under {path}")
+    return ops
