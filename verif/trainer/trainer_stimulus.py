@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from models import golden
+from models.methods.trainer import choose_dataflow
 from verif.common.env import Operation
 from verif.common.stimulus import random_matrix
 
@@ -73,12 +74,13 @@ def with_bn(rng, op: Operation, mode: int) -> Operation:
 
 
 def record_op(rec, spec: bool = True, skips: bool = True, dataflow: str | None = None,
-              bn: int = 1) -> Operation:
-    """A recorded operation as the trainer's runtime gives it to the core: its recorded dataflow,
-    FF speculation with the recorded rule, BP/WG masks from out_skip, BN statistics of FF conv
-    outputs. spec/skips False turn the technique off on the same operands (its effect measured)."""
-    meta = {"source": "record", "dataflow": dataflow or rec.meta.get("dataflow", "compress_B"),
-            "variant": "skips" if spec and skips else "no_skips"}
+              bn: int = 1, variant: str | None = None) -> Operation:
+    """A recorded operation as the trainer's runtime gives it to the core: its recorded dataflow
+    (else the runtime rule), FF speculation with the recorded rule, BP/WG masks from out_skip, BN
+    statistics of FF conv outputs (bn: 1 one-pass, 2 two-pass, 0 off). spec/skips False turn the
+    technique off on the same operands (its effect measured). The op id is <record id>@<variant>."""
+    meta = {"source": "record", "dataflow": dataflow or rec.meta.get("dataflow") or choose_dataflow(rec.a, rec.b),
+            "variant": variant or ("skips" if spec and skips else "no_skips")}
     operands = {}
     if rec.phase == "FF" and "spec_threshold" in rec.arrays and spec:
         meta.update(spec=True, keep=int(rec.meta["keep_mantissa_bits"]))
@@ -91,16 +93,16 @@ def record_op(rec, spec: bool = True, skips: bool = True, dataflow: str | None =
     return gemm_op(f"{rec.id}@{meta['variant']}", rec.a, rec.b, rec.phase, operands, **meta)
 
 
-def record_ops(path: str | Path | None = None, spec: bool = True, skips: bool = True,
-               max_macs: int | None = None) -> list[Operation]:
-    """Every record under `path` (RECORDS overrides; default the trainer's records)."""
+def record_ops(path: str | Path | None = None, max_macs: int | None = None, **how) -> list[Operation]:
+    """Every record under `path` (RECORDS overrides; default the trainer's records), each as
+    record_op(rec, **how)."""
     from models.records import load_records
     path = Path(path or os.environ.get("RECORDS") or DEFAULT_RECORDS)
     ops = []
     for rec in load_records(path):
         if max_macs is not None and rec.a.shape[0] * rec.a.shape[1] * rec.b.shape[1] > max_macs:
             continue
-        ops.append(record_op(rec, spec, skips))
+        ops.append(record_op(rec, **how))
     if not ops:
         raise ValueError(f"no usable operation records under {path}")
     return ops

@@ -131,6 +131,25 @@ class test_training_records_no_skips(TrainerTest):
 
 
 @pyuvm.test()
+class test_training_records_two_pass_bn(TrainerTest):
+    """The records with BN statistics computed two-pass (a second read of C): the BN SRAM reads
+    that one-pass saves, on the same operations."""
+
+    def operations(self):
+        return self.tag([op for op in record_ops(bn=2, variant="two_pass_bn") if op.meta.get("bn")])
+
+
+@pyuvm.test()
+class test_dataflow_sweep(TrainerTest):
+    """Every record in RECORDS (default the trainer's) in both dataflows with every skip and BN off
+    (variants @compress_A, @compress_B): the dataflows on the same operands (scripts/grid.py)."""
+
+    def operations(self):
+        return self.tag([op for mode in DATAFLOWS for op in
+                         record_ops(spec=False, skips=False, bn=0, dataflow=mode, variant=mode)])
+
+
+@pyuvm.test()
 class test_stream_pressure(TrainerTest):
     """Idle cycles on the operand stream and back-pressure on the result stream, crossed, on a
     speculated FF job with BN (every operand buffer but the mask)."""
