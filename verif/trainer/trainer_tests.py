@@ -140,6 +140,18 @@ class test_training_records_two_pass_bn(TrainerTest):
 
 
 @pyuvm.test()
+class test_training_records_audit(TrainerTest):
+    """The speculated records in audit mode: every output computed too, so the core counts the
+    mis-speculations (SPEC_WRONG) on real training data; results as in normal mode."""
+
+    def operations(self):
+        ops = [op for op in record_ops(variant="audit") if op.meta.get("spec")]
+        for op in ops:
+            op.meta["audit"] = True
+        return self.tag(ops)
+
+
+@pyuvm.test()
 class test_dataflow_sweep(TrainerTest):
     """Every record in RECORDS (default the trainer's) in both dataflows with every skip and BN off
     (variants @compress_A, @compress_B): the dataflows on the same operands (scripts/grid.py)."""
