@@ -1,8 +1,11 @@
-"""cocotb tests of fp16_mul and fp32_add (through fp_units_tb) against models.golden, bit for bit.
+"""cocotb tests of fp16_mul, fp32_add and fp32_mul (through fp_units_tb) against models.golden, bit for bit.
 
 Each unit gets directed corner cases and random vectors drawn to stress its corners. The wrapper has
 many lanes per unit, so one `await Timer(1, "ns")` checks a whole batch; no clock is needed.
 Env: SEED (default: cocotb's random seed) and NVEC (random vectors per unit; test_fp_units.py sets it).
+The stimulus functions also import outside a simulator: test_fp_units.py checks on them that the
+fp32_mul vectors tell the golden model apart from plausible wrong ones (truncation, no gradual
+underflow, ...).
 """
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from cocotb.triggers import Timer
 
 from models import golden
 
-SEED = int(os.environ.get("SEED", cocotb.RANDOM_SEED))
+# cocotb.RANDOM_SEED exists only inside a simulator run.
+SEED = int(os.environ.get("SEED", getattr(cocotb, "RANDOM_SEED", 1)))
 NVEC = int(os.environ.get("NVEC", 65536))
 MAX_REPORTED = 10
 
@@ -89,6 +93,83 @@ FP32_DIRECTED = [
     (0x4B000000, 0xBF800000),  # 2^23 - 1: exact, one-bit normalization
     (0x3F800001, 0xBF800000),  # 2^-23: long normalization
     (0x3FC00000, 0xBFBFFFFF),
+]
+
+# FP32 x FP32 (a, b) pairs, each with the rule it checks (expected values come from golden.fp32_mul).
+# Several tell a plausible wrong design from the golden one: truncation, ties away from zero, rounding
+# without the sticky bit, rounding with an unbounded exponent before the flush (no gradual underflow),
+# kept subnormals, no DAZ, NaN payloads passed through, overflow saturating, unsigned zeros.
+# test_fp_units.py checks that each of those wrong models fails on this list.
+FP32_MUL_DIRECTED = [
+    # zeros and signs; subnormal inputs read as signed zero
+    (0x00000000, 0x3F800000),  # +0 x 1 = +0
+    (0x80000000, 0x3F800000),  # -0 x 1 = -0
+    (0x00000000, 0xBF800000),  # +0 x -1 = -0
+    (0x80000000, 0x80000000),  # -0 x -0 = +0
+    (0x00000000, 0x7F7FFFFF),  # 0 x max = 0
+    (0x00000001, 0x7F7FFFFF),  # 2^-149 reads as +0: +0, not 2^-21
+    (0x80400000, 0x7F000000),  # -2^-127 reads as -0: -0, not -1.0
+    (0x007FFFFF, 0x4B000000),  # largest subnormal x 2^23: +0, not ~2^-103
+    # exact products and normalization
+    (0x40400000, 0x40400000),  # 3 x 3 = 9, significand product in [2, 4)
+    (0xBF800000, 0x3F800000),  # -1 x 1 = -1
+    (0x3F880200, 0x3F908000),  # exact 24-bit product in [1, 2)
+    (0x00800000, 0x7F000000),  # 2^-126 x 2^127 = 2: both exponent extremes
+    (0x7F7FFFFF, 0x00800000),  # max x min normal = 2 - 2^-22
+    # round to nearest even in the normal range (guard, sticky, LSB)
+    (0x3FC00000, 0x3F800001),  # 1.5 x (1 + 2^-23): tie, odd LSB -> up (truncation stays)
+    (0x3F880201, 0x3FC00000),  # tie, odd LSB -> up
+    (0x3FC00000, 0x3F800003),  # tie, even LSB -> stays (ties-away goes up)
+    (0x3FC00680, 0x3F828000),  # tie, even LSB -> stays
+    (0x3F900056, 0x3F900000),  # above half by the sticky only, even LSB -> up (guard-and-LSB-only stays)
+    (0x3FA00340, 0x3F804000),  # above half, odd LSB -> up
+    (0x3FC00800, 0x3F803400),  # below half, odd LSB -> down
+    (0x3FA04100, 0x3FE04000),  # below half, even LSB, product in [2, 4)
+    (0x3F800001, 0x3F7FFFFF),  # 1 + 2^-24 - 2^-47: just below the tie -> 1.0
+    (0x3F800001, 0x3F800001),  # 1 + 2^-22 + 2^-46 -> 1 + 2^-22
+    (0x3FFFFFFF, 0x3F800001),  # 2 + 2^-23 - 2^-46: below half an ulp of [2, 4) -> 2.0
+    (0x3FF80000, 0x3F042108),  # 2 - 2^-24: tie, odd LSB, rounding carries into the exponent -> 2.0
+    (0x6FF80000, 0x4E842108),  # 2^127 - 2^102: the same near the top -> 2^127
+    (0x3FFFFFFF, 0x3FFFFFFF),  # (2 - 2^-23)^2 = 4 - 2^-21 + 2^-46 -> 4 - 2^-21
+    # the 2^-126 boundary: numpy rounds at 2^-149 (gradual underflow), then flushes below 2^-126
+    (0x00800000, 0x3F800000),  # min normal x 1 = min normal
+    (0x1F800000, 0x20800000),  # 2^-64 x 2^-62 = 2^-126 exactly
+    (0x00800001, 0x3F800001),  # just above 2^-126: normal rounding -> 2^-126 + 2^-22 ulp
+    (0x00800000, 0x3F7FFFFF),  # 2^-126 - 2^-150: tie at the subnormal LSB, rounds to even 2^-126: kept
+    (0x80800000, 0x3F7FFFFF),  # the same, negative
+    (0x3F000000, 0x00FFFFFF),  # 0.5 x (2^-125 - 2^-149) = 2^-126 - 2^-150: kept
+    (0x20400000, 0x1FAAAAAA),  # 1.5 x 4/3 significands, the same tie: kept
+    (0x320005A9, 0x0DFFF4AE),  # 2^-126 - 2^-150 + 0.999 * 2^-151: above the tie -> 2^-126, kept
+    (0x3F000001, 0x00FFFFFD),  # just below the tie -> subnormal 0x007FFFFF -> +0
+    (0x00800000, 0x3F7FFFFE),  # 2^-126 - 2^-149 exactly: subnormal -> +0
+    (0x00800000, 0x3F000000),  # 2^-127 -> +0
+    (0x80800000, 0x3F000000),  # -2^-127 -> -0
+    (0x00800000, 0x00800000),  # 2^-252 -> +0
+    (0x80800000, 0x00800000),  # -> -0
+    # overflow
+    (0x7F7FFFFF, 0x3F800000),  # max x 1 = max
+    (0x7F000000, 0x3FFFFFFF),  # 2^127 x (2 - 2^-23) = max exactly
+    (0x7F7FFFFF, 0x3F800001),  # max x (1 + 2^-23) > 2^128 -> +inf
+    (0xFF7FFFFF, 0x3F800001),  # -> -inf
+    (0x6FF80000, 0x4F042108),  # 2^128 - 2^103: a tie between max and 2^128, odd LSB -> +inf (truncation: max)
+    (0x7F000000, 0x40000000),  # 2^128 -> +inf
+    (0x5F800000, 0x5F800000),  # 2^64 x 2^64 -> +inf
+    (0x7F7FFFFF, 0x7F7FFFFF),  # -> +inf
+    (0x7F7FFFFF, 0xFF7FFFFF),  # -> -inf
+    # inf and NaN
+    (0x7F800000, 0x00000000),  # inf x 0 -> canonical NaN
+    (0x7F800000, 0x80000001),  # inf x subnormal (reads as -0) -> canonical NaN
+    (0xFF800000, 0x00400000),
+    (0xFF800000, 0x3F800000),  # -inf x 1 = -inf
+    (0x7F800000, 0xFF800000),  # inf x -inf = -inf
+    (0xFF800000, 0xFF800000),  # -inf x -inf = +inf
+    (0x7F800000, 0x00800000),  # inf x min normal = inf
+    (0xFF800000, 0x80800000),  # = +inf
+    (0x7F800001, 0x3F800000),  # signalling NaN in -> canonical NaN
+    (0xFFFFFFFF, 0x00000000),
+    (0xFFC00000, 0x7F800000),  # negative quiet NaN -> positive canonical NaN
+    (0x7FC00001, 0xBF800000),
+    (0x7FBFFFFF, 0xFF800000),
 ]
 
 
@@ -183,6 +264,122 @@ def fp32_vectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
     return a[order], b[order]
 
 
+def _band_ties() -> np.ndarray:
+    """Every significand pair (X, Y), both in [2^23, 2^24), with X * Y = 2^47 - 2^23 exactly.
+
+    At the smallest exponent that is the tie 2^-126 - 2^-150 (rounds to even 2^-126: kept); X = 2^j * d
+    for each divisor d of 2^24 - 1 = 3 * 5 * 7 * 13 * 17 * 241.
+    """
+    n = (1 << 24) - 1
+    pairs = []
+    for d in range(1, 1 << 12):  # divisors come in pairs (d, n // d): one of them is below 2^12
+        for x in {d, n // d} if n % d == 0 else ():
+            while x < 1 << 23:
+                x <<= 1
+            y, r = divmod((1 << 47) - (1 << 23), x)
+            if r == 0 and (1 << 23) <= y < (1 << 24):
+                pairs.append((x, y))
+    return np.array(sorted(set(pairs)), dtype=np.uint64)
+
+
+BAND_TIES = _band_ties()
+
+
+def _odd_sig(rng: np.random.Generator, k: np.ndarray) -> np.ndarray:
+    """24-bit significands whose k (1..24) leading bits start and end with a one, then 24 - k zeros."""
+    k = k.astype(np.uint64)
+    one = np.uint64(1)
+    body = rng.integers(0, 1 << 62, len(k), dtype=np.uint64) & ((one << (k - one)) - one)
+    return ((one << (k - one)) | body | one) << (np.uint64(24) - k)
+
+
+def _tie_prone_sigs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Significand pairs whose exact product has 24..28 significant bits: exact products, exact
+    round-half-even ties (25 bits) and near ties, each guard/sticky/LSB combination often."""
+    kx = rng.integers(1, 25, n)
+    ky = np.clip(rng.integers(24, 29, n) - kx, 1, 24)
+    return _odd_sig(rng, kx), _odd_sig(rng, ky)
+
+
+def _band_sigs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Significand pairs whose product is near 2^47 - 2^23: with the right exponents that is near
+    2^-126 - 2^-150 (the gradual-underflow rounding boundary) or near 2^128 (rounding into inf)."""
+    x = rng.integers(1 << 23, 1 << 24, n, dtype=np.int64)
+    target = (1 << 47) - (1 << 23) + rng.integers(-(1 << 23), 1 << 23, n)
+    y = np.where(rng.random(n) < 0.5, target // x, -(-target // x))
+    y = np.clip(y, 1 << 23, (1 << 24) - 1).astype(np.uint64)
+    tie = BAND_TIES[rng.integers(0, len(BAND_TIES), n)]
+    is_tie = rng.random(n) < 0.15
+    return np.where(is_tie, tie[:, 0], x.astype(np.uint64)), np.where(is_tie, tie[:, 1], y)
+
+
+def fp32_mul_vectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """FP32 operand pairs for fp32_mul from six families, shuffled together."""
+    u64 = np.uint64
+
+    def pack(sign, exp, sig) -> np.ndarray:
+        man = sig.astype(u64) & u64(0x7FFFFF)
+        return ((sign.astype(u64) << u64(31)) | (exp.astype(u64) << u64(23)) | man).astype(np.uint32)
+
+    def sign(k):
+        return rng.integers(0, 2, k, dtype=np.uint64)
+
+    def split(s):
+        """Biased exponents ea, eb in 1..254 with ea + eb = s: the product's exponent is s - 127 (+1)."""
+        lo, hi = np.maximum(1, s - 254), np.minimum(254, s - 1)
+        ea = lo + (rng.random(len(s)) * (hi - lo + 1)).astype(np.int64)
+        return ea, s - ea
+
+    def mixed_sigs(k):
+        """Boundary pairs, tie-prone pairs, or sparse / all-ones mantissas."""
+        bx, by = _band_sigs(rng, k)
+        tx, ty = _tie_prone_sigs(rng, k)
+        sx, sy = _sparse_man(rng, k, 23), _sparse_man(rng, k, 23)
+        kind = rng.random(k)
+        return (np.select([kind < 0.5, kind < 0.75], [bx, tx], sx),
+                np.select([kind < 0.5, kind < 0.75], [by, ty], sy))
+
+    def swap(x, y):
+        sw = rng.random(len(x)) < 0.5
+        return np.where(sw, y, x), np.where(sw, x, y)
+
+    k = n // 6
+    fams = []
+    # 1. raw random bit patterns
+    fams.append((rng.integers(0, 1 << 32, k, dtype=np.uint64).astype(np.uint32),
+                 rng.integers(0, 1 << 32, k, dtype=np.uint64).astype(np.uint32)))
+    # 2. every product exponent, from far below 2^-126 to far above 2^128, tie-prone mantissas
+    ea, eb = split(rng.integers(60, 446, k))
+    fams.append((pack(sign(k), ea, _sparse_man(rng, k, 23)), pack(sign(k), eb, _sparse_man(rng, k, 23))))
+    # 3. exact products, ties and near ties (guard, sticky, LSB) at normal exponents
+    ea, eb = split(np.where(rng.random(k) < 0.8, rng.integers(130, 379, k), rng.integers(2, 509, k)))
+    x, y = swap(*_tie_prone_sigs(rng, k))
+    fams.append((pack(sign(k), ea, x), pack(sign(k), eb, y)))
+    # 4. around 2^-126: exponent sums 125..129 put the product just under or over the smallest normal
+    ea, eb = split(rng.integers(125, 130, k))
+    x, y = swap(*mixed_sigs(k))
+    fams.append((pack(sign(k), ea, x), pack(sign(k), eb, y)))
+    # 5. around 2^128: largest finite, rounding into inf, overflow
+    ea, eb = split(rng.integers(379, 384, k))
+    x, y = swap(*mixed_sigs(k))
+    fams.append((pack(sign(k), ea, x), pack(sign(k), eb, y)))
+    # 6. one operand special (zero, subnormal, inf, NaN, extremes), the other anything
+    rest = n - 5 * k
+    specials = np.array([0x00000000, 0x80000000, 0x00000001, 0x807FFFFF, 0x00800000, 0x80800000,
+                         0x7F7FFFFF, 0xFF7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001,
+                         0xFFFFFFFF, 0x3F800000, 0xBF800000, 0x3F000000, 0x40000000, 0x3F7FFFFF,
+                         0x3FFFFFFF], dtype=np.uint32)
+    spec = _pick(rng, rest, specials)
+    other = np.where(rng.random(rest) < 0.5, _pick(rng, rest, specials),
+                     rng.integers(0, 1 << 32, rest, dtype=np.uint64).astype(np.uint32))
+    fams.append(swap(spec, other.astype(np.uint32)))
+
+    a = np.concatenate([f[0] for f in fams]).astype(np.uint32)
+    b = np.concatenate([f[1] for f in fams]).astype(np.uint32)
+    order = rng.permutation(len(a))
+    return a[order], b[order]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Golden expectations and the batch driver
 # ---------------------------------------------------------------------------------------------------
@@ -193,6 +390,10 @@ def expect_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def expect_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return golden.bits(golden.fp32_add(a.view(np.float32), b.view(np.float32))).astype(np.uint32)
+
+
+def expect_mul32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return golden.bits(golden.fp32_mul(a.view(np.float32), b.view(np.float32))).astype(np.uint32)
 
 
 def _to_bus(x: np.ndarray, dtype: str) -> int:
@@ -247,6 +448,14 @@ def add_stimulus() -> tuple[np.ndarray, np.ndarray, int]:
     return np.concatenate([da, ra]), np.concatenate([db, rb]), len(da)
 
 
+def mul32_stimulus(seed: int = SEED, nvec: int = NVEC) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed + 2)
+    d = np.array(FP32_MUL_DIRECTED, dtype=np.uint32)
+    da, db = np.concatenate([d[:, 0], d[:, 1]]), np.concatenate([d[:, 1], d[:, 0]])  # both orders
+    ra, rb = fp32_mul_vectors(rng, nvec)
+    return np.concatenate([da, ra]), np.concatenate([db, rb]), len(da)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------------------------------
@@ -267,6 +476,15 @@ async def test_fp32_add(dut):
     dut._log.info("fp32_add: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
     got = await run_batches(dut.add_a_i, dut.add_b_i, dut.add_s_o, a, b, "<u4")
     assert check(dut._log, "fp32_add", 32, a, b, expect_add(a, b), got) == 0, "fp32_add differs from golden"
+
+
+@cocotb.test()
+async def test_fp32_mul(dut):
+    """fp32_mul: directed corner pairs (both orders) plus NVEC random pairs, against golden.fp32_mul."""
+    a, b, n_directed = mul32_stimulus()
+    dut._log.info("fp32_mul: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
+    got = await run_batches(dut.mul32_a_i, dut.mul32_b_i, dut.mul32_p_o, a, b, "<u4")
+    assert check(dut._log, "fp32_mul", 32, a, b, expect_mul32(a, b), got) == 0, "fp32_mul differs from golden"
 
 
 @cocotb.test(expect_fail=True)

@@ -1,23 +1,28 @@
-"""pytest entry for the FP units (hdl/common/fp16_mul.sv, hdl/common/fp32_add.sv).
+"""pytest entry for the FP units (hdl/common/fp16_mul.sv, fp32_add.sv, fp32_mul.sv).
 
 Builds verif/units/fp_units_tb.sv once per simulator under build/units/<sim>/ and runs the cocotb
-module fp_units_cocotb there; pass or fail comes from the results XML. Also lints both units.
+module fp_units_cocotb there; pass or fail comes from the results XML. Also lints the units, and checks
+without a simulator that the fp32_mul stimulus catches plausible wrong multipliers: an independent
+integer model of fp32_mul must equal golden.fp32_mul on it, and each deliberately wrong variant of that
+model (truncation, no gradual underflow before the flush, ...) must differ from it.
 Run: pytest verif/units/test_fp_units.py   (SEED=<n> to repeat a run, NVEC=<n> for more vectors)
 """
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from verif.common.runner import setup_tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-UNITS = [ROOT / "hdl" / "common" / "fp16_mul.sv", ROOT / "hdl" / "common" / "fp32_add.sv"]
+UNITS = [ROOT / "hdl" / "common" / f"{unit}.sv" for unit in ("fp16_mul", "fp32_add", "fp32_mul")]
 SIMULATORS = ["icarus", "verilator"]
 # Lanes of the wrapper and random vectors per unit. Icarus pays per lane per change (and about
 # 50 us per fp32_add evaluation), so it gets few lanes and fewer vectors; Verilator takes wide
@@ -52,14 +57,114 @@ def test_fp_units(sim: str) -> None:
                 test_dir=build_dir, results_xml=str(results_xml), extra_env={"NVEC": str(nvec)},
                 timescale=("1ns", "1ps") if sim == "icarus" else None)
     num_tests, num_failed = get_results(results_xml)
-    assert num_tests == 3, f"{sim}: expected 3 cocotb tests in {results_xml}, found {num_tests}"
+    assert num_tests == 4, f"{sim}: expected 4 cocotb tests in {results_xml}, found {num_tests}"
     assert num_failed == 0, f"{sim}: {num_failed} of {num_tests} cocotb tests failed (see {results_xml})"
 
 
 def test_lint_units() -> None:
-    """Both units are clean under `verilator --lint-only -Wall` with no waivers."""
+    """Every unit is clean under `verilator --lint-only -Wall` with no waivers."""
     setup_tool_env()
     for src in UNITS:
         proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", src.stem, str(src)],
                               capture_output=True, text=True)
         assert proc.returncode == 0, f"{src.name} lint:\n{proc.stdout}{proc.stderr}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# fp32_mul stimulus strength: an exact integer model, right and deliberately wrong
+# ---------------------------------------------------------------------------------------------------
+
+def ref_fp32_mul(a: int, b: int, rounding: str = "rne", tiny: str = "gradual", daz: bool = True,
+                 nan: str = "canonical", overflow: str = "inf", signed_zero: bool = True) -> int:
+    """FP32 x FP32 from exact integer arithmetic, independent of numpy. The defaults are the contract;
+    each other knob value is a plausible design mistake:
+    rounding: rne | rtz (truncation) | rna (ties away from zero) | nosticky (round up on guard and LSB);
+    tiny: gradual (round at 2^-149, then flush below 2^-126) | flush_first (round to 24 bits with an
+    unbounded exponent, then flush) | keep (gradual underflow without the flush);
+    daz: subnormal inputs read as zero; nan: canonical | propagate (quieted input NaN);
+    overflow: inf | max (saturate); signed_zero: zero results keep the product's sign (else +0).
+    """
+    sign = ((a ^ b) >> 31) & 1
+
+    def decode(x: int) -> tuple[str, int, int]:  # (kind, integer significand, exponent of its LSB)
+        e, m = (x >> 23) & 0xFF, x & 0x7FFFFF
+        if e == 0xFF:
+            return ("nan" if m else "inf", 0, 0)
+        if e == 0:
+            return ("zero", 0, 0) if daz or m == 0 else ("num", m, -149)
+        return ("num", m | 1 << 23, e - 150)
+
+    (ka, ma, ea), (kb, mb, eb) = decode(a), decode(b)
+    zero = (sign << 31) if signed_zero else 0
+    if "nan" in (ka, kb) or {ka, kb} == {"inf", "zero"}:
+        if nan == "propagate" and "nan" in (ka, kb):
+            return (a if ka == "nan" else b) | 0x400000
+        return 0x7FC00000
+    if "inf" in (ka, kb):
+        return (sign << 31) | 0x7F800000
+    if "zero" in (ka, kb):
+        return zero
+    m, e = ma * mb, ea + eb                     # the exact product m * 2^e
+    q = m.bit_length() - 24 + e                 # LSB exponent of a 24-bit significand
+    if tiny != "flush_first":
+        q = max(q, -149)                        # subnormals have their LSB at 2^-149
+    if q > e:
+        k, r, half = m >> (q - e), m & ((1 << (q - e)) - 1), 1 << (q - e - 1)
+        up = {"rne": r > half or (r == half and k & 1), "rtz": False, "rna": r >= half,
+              "nosticky": r >= half and k & 1}[rounding]
+        k += int(up)
+    else:
+        k = m << (e - q)
+    if k == 0:
+        return zero
+    top = k.bit_length() - 1 + q                # exponent of the rounded value's leading one
+    if top < -126:
+        return (sign << 31) | k if tiny == "keep" else zero  # q = -149 here: k is the subnormal's field
+    if top > 127:
+        return (sign << 31) | (0x7F800000 if overflow == "inf" else 0x7F7FFFFF)
+    return (sign << 31) | ((top + 127) << 23) | ((k << 23 >> (k.bit_length() - 1)) & 0x7FFFFF)
+
+
+WRONG_MULS = {
+    "truncation": {"rounding": "rtz"},
+    "ties away from zero": {"rounding": "rna"},
+    "rounding without the sticky bit": {"rounding": "nosticky"},
+    "flush before rounding (no gradual underflow)": {"tiny": "flush_first"},
+    "subnormal results kept": {"tiny": "keep"},
+    "subnormal inputs read as values": {"daz": False},
+    "input NaN passed through": {"nan": "propagate"},
+    "overflow saturates to max": {"overflow": "max"},
+    "zero results always +0": {"signed_zero": False},
+}
+STRENGTH_SEED = 1
+STRENGTH_NVEC = NVEC["icarus"]  # the smaller run must be strong enough on its own
+
+
+@functools.cache
+def _mul32_sets():
+    from fp_units_cocotb import expect_mul32, mul32_stimulus
+    a, b, n_directed = mul32_stimulus(STRENGTH_SEED, STRENGTH_NVEC)
+    return {"directed": (a[:n_directed], b[:n_directed], expect_mul32(a[:n_directed], b[:n_directed])),
+            "random": (a[n_directed:], b[n_directed:], expect_mul32(a[n_directed:], b[n_directed:]))}
+
+
+def _ref_bits(a: np.ndarray, b: np.ndarray, **knobs) -> np.ndarray:
+    return np.array([ref_fp32_mul(int(x), int(y), **knobs) for x, y in zip(a, b)], dtype=np.uint32)
+
+
+def test_fp32_mul_reference_model_matches_golden() -> None:
+    """The integer model with the contract's knobs equals golden.fp32_mul on every fp32_mul vector."""
+    for name, (a, b, exp) in _mul32_sets().items():
+        bad = np.flatnonzero(_ref_bits(a, b) != exp)
+        first = bad[0] if len(bad) else 0
+        assert not len(bad), (f"{name}: integer model and golden differ on {len(bad)} vectors, first "
+                              f"a=0x{int(a[first]):08X} b=0x{int(b[first]):08X} golden 0x{int(exp[first]):08X}")
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_MULS))
+def test_fp32_mul_stimulus_catches_wrong_model(mistake: str) -> None:
+    """Each wrong multiplier fails on the directed corners alone and on the random vectors alone."""
+    for name, (a, b, exp) in _mul32_sets().items():
+        caught = int(np.count_nonzero(_ref_bits(a, b, **WRONG_MULS[mistake]) != exp))
+        print(f"{mistake}: {name} vectors catch it {caught} times out of {len(a)}")
+        assert caught >= (1 if name == "directed" else 5), f"{name} vectors do not catch: {mistake}"
