@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models import golden  # noqa: E402
 from models.methods.trainer import choose_dataflow  # noqa: E402
 from models.records import OperationRecord, load_records  # noqa: E402
-from verif.common.cores import ROOT, baseline_core  # noqa: E402
+from verif.common.cores import ROOT, baseline_core, load_core  # noqa: E402
 from verif.common.stimulus import random_matrix  # noqa: E402
 from verif.trainer.trainer_codec import DATAFLOWS  # noqa: E402
 from verif.trainer.trainer_stimulus import GRID  # noqa: E402
@@ -63,13 +63,13 @@ def run(design: str, records: Path, out: Path) -> dict:
     return json.loads(summary.read_text())
 
 
-def table(records: Path, trainer: dict, dense: dict) -> list[dict]:
+def table(records: Path, trainer: dict, dense: dict, lanes: int = 16) -> list[dict]:
     by_id = {op["id"]: op for op in trainer["ops"]}
     base = {op["id"]: op for op in dense["ops"]}
     rows = []
     for rec in load_records(records):
         sa, sb = rec.meta["grid"]
-        choice = choose_dataflow(rec.a, rec.b)
+        choice = choose_dataflow(rec.a, rec.b, lanes)
         row = {"weight_sparsity": sa, "activation_sparsity": sb, "measured_a": rec.meta["sparsity_a"],
                "measured_b": rec.meta["sparsity_b"], "dense_cycles": base[rec.id]["cycles"],
                "ideal_speedup": base[rec.id]["dense_macs"] / max(base[rec.id]["golden_effectual_macs"], 1),
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
             summaries = dict(zip(designs, pool.map(lambda d: run(d, records, args.out / d), designs)))
     else:
         summaries = {d: json.loads((args.out / d / "summary.json").read_text()) for d in designs}
-    rows = table(records, summaries[CORE], summaries[designs[1]])
+    rows = table(records, summaries[CORE], summaries[designs[1]], load_core(CORE).parameters["Lanes"])
     (args.out / "grid.json").write_text(json.dumps({"shape": shape, "seed": args.seed, "rows": rows}, indent=1))
     with open(args.out / "grid.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

@@ -43,11 +43,21 @@ class TrainerOptions(PruningOptions):
             raise ValueError("keep_mantissa_bits must be in 0..10")
 
 
-def choose_dataflow(a: np.ndarray, b: np.ndarray) -> str:
-    """The runtime's dataflow rule: compress the sparser operand (its non-zeros are fetched one by
-    one) and broadcast the denser one; a tie compresses B. Densities are the operands' zero
-    fractions, which a runtime knows from the producing layer's output counters."""
-    return "compress_A" if float(np.mean(a == 0)) > float(np.mean(b == 0)) else "compress_B"
+def choose_dataflow(a: np.ndarray, b: np.ndarray, lanes: int = 16, word: int = 16) -> str:
+    """The runtime's dataflow rule for C = A . B on a core with `lanes` outputs a tile: compress the
+    operand whose non-zeros cost fewer fetch cycles, broadcast the other. Compressing A walks every
+    row of A once per ceil(N/lanes) tiles, one cycle a non-zero and at least one a `word`-value
+    X word; compressing B walks B's columns once per ceil(M/lanes) tiles. Densities and shapes are
+    what a runtime knows from the producing layer's output counters; a tie compresses B."""
+    (m, k), n = a.shape, b.shape[1]
+    words = -(-k // word)
+
+    def walk(x: np.ndarray, rows: int, tiles: int) -> int:
+        return tiles * (int(np.count_nonzero(x)) + rows * words)
+
+    cost_a = walk(a, m, -(-n // lanes))
+    cost_b = walk(b, n, -(-m // lanes))
+    return "compress_A" if cost_a < cost_b else "compress_B"
 
 
 def estimate_fast(a: np.ndarray, b: np.ndarray, bits: int) -> np.ndarray:

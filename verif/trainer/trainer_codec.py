@@ -7,7 +7,8 @@ Operands of an Operation:
   skip    bool    [M x N]  (BP, WG)      outputs the mask removes (written +0) when meta["skip"]
   thr     float32 [M], dir int8 [M] (FF) the speculation rule (golden.speculation_skip) when meta["spec"]
   xhat    float16 [M x N]  (BP)          BN x-hat for the backward sums when meta["bn"]
-meta: dataflow ("compress_A" / "compress_B"; absent: the runtime rule trainer.choose_dataflow),
+meta: dataflow ("compress_A" / "compress_B"; absent: the runtime rule models/methods/trainer.py:
+choose_dataflow for the build's lanes),
 spec, audit, keep (mantissa bits of the estimate), skip, bn (0 off, 1 one-pass, 2 two-pass).
 
 Packing (L = the build's Lanes; X = the compressed operand, Y = the broadcast one):
@@ -51,8 +52,10 @@ def ceil_div(x: int, d: int) -> int:
     return -(-x // d)
 
 
-def dataflow_of(op: Operation) -> str:
-    mode = op.meta.get("dataflow") or choose_dataflow(op.operands["a"], op.operands["b"])
+def dataflow_of(op: Operation, lanes: int | None = None) -> str:
+    """The job's dataflow: meta["dataflow"], else the runtime rule for `lanes` (default: the build's)."""
+    lanes = active_parameters(CORE)["Lanes"] if lanes is None else lanes
+    mode = op.meta.get("dataflow") or choose_dataflow(op.operands["a"], op.operands["b"], lanes)
     if mode not in DATAFLOWS:
         raise ValueError(f"{op.op_id}: dataflow must be one of {DATAFLOWS}, not {mode!r}")
     return mode
@@ -91,14 +94,14 @@ class TrainerCodec(CoreCodec):
     def geometry(self, op) -> dict[str, int]:
         """Rows of X (R), tiles across Y (YT), X words a row (KB), tiles (T) of the job."""
         m, n, k = self.shape(op)
-        mode = dataflow_of(op)
+        mode = dataflow_of(op, self.lanes)
         rows, across = (m, n) if mode == "compress_A" else (n, m)
         yt = ceil_div(across, self.lanes)
         return {"R": rows, "YT": yt, "KB": ceil_div(k, KSTEP), "T": rows * yt, "K": k, "M": m, "N": n}
 
     def tile_outputs(self, op) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For every tile t and lane j: the output (m, n) it holds and whether it is inside C."""
-        g, mode = self.geometry(op), dataflow_of(op)
+        g, mode = self.geometry(op), dataflow_of(op, self.lanes)
         t = np.arange(g["T"])[:, None]
         j = np.arange(self.lanes)[None, :]
         if mode == "compress_A":
@@ -117,7 +120,7 @@ class TrainerCodec(CoreCodec):
     def csr_writes(self, op):
         m, n, k = self.shape(op)
         phase = self.map.enum("accel_phase_e")[op.phase]
-        mode = DATAFLOWS.index(dataflow_of(op))
+        mode = DATAFLOWS.index(dataflow_of(op, self.lanes))
         bn, keep = bn_mode(op), int(op.meta.get("keep", 2))
         fault = op.fault
         if fault == "zero_dim":
@@ -142,11 +145,11 @@ class TrainerCodec(CoreCodec):
     # ---- operand frames
     def x_matrix(self, op) -> np.ndarray:
         a, b = op.operands["a"], op.operands["b"]
-        return a if dataflow_of(op) == "compress_A" else b.T
+        return a if dataflow_of(op, self.lanes) == "compress_A" else b.T
 
     def y_matrix(self, op) -> np.ndarray:
         a, b = op.operands["a"], op.operands["b"]
-        return b if dataflow_of(op) == "compress_A" else a.T
+        return b if dataflow_of(op, self.lanes) == "compress_A" else a.T
 
     def pack_x(self, op) -> list[int]:
         x, g = self.x_matrix(op), self.geometry(op)
@@ -272,7 +275,7 @@ class TrainerCodec(CoreCodec):
         if skip is not None and not audit:
             _, _, valid = self.tile_outputs(op)
             tile_skipped = (self.per_tile(op, skip, True) | ~valid).all(axis=1)
-        tile_rows = np.arange(g["T"]) // g["YT"] if dataflow_of(op) == "compress_A" else np.arange(g["T"]) % g["R"]
+        tile_rows = np.arange(g["T"]) // g["YT"] if dataflow_of(op, self.lanes) == "compress_A" else np.arange(g["T"]) % g["R"]
         fetched = x_nonzeros[tile_rows]
         want = {
             "EST_MACS": golden.effectual_macs(a, b) if spec else 0,
@@ -302,9 +305,9 @@ class TrainerCodec(CoreCodec):
 
     def metrics(self, op, counters):
         c = counters
-        return {"dataflow": dataflow_of(op), "spec": speculating(op), "audit": bool(op.meta.get("audit")),
+        return {"dataflow": dataflow_of(op, self.lanes), "spec": speculating(op), "audit": bool(op.meta.get("audit")),
                 "masked": masking(op), "bn": BN_MODES[bn_mode(op)] if bn_mode(op) < 3 else "bad",
-                "driver_choice": choose_dataflow(op.operands["a"], op.operands["b"]),
+                "driver_choice": choose_dataflow(op.operands["a"], op.operands["b"], self.lanes),
                 "outputs_skipped": c["SPEC_SKIPPED"] + c["BP_SKIPPED"] + c["WG_SKIPPED"],
                 "outputs": int(np.prod(self.shape(op)[:2]))}
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from models import golden
-from models.methods.trainer import choose_dataflow
 from verif.common.env import Operation
 from verif.common.stimulus import random_matrix
 
@@ -75,12 +74,14 @@ def with_bn(rng, op: Operation, mode: int) -> Operation:
 
 def record_op(rec, spec: bool = True, skips: bool = True, dataflow: str | None = None,
               bn: int = 1, variant: str | None = None) -> Operation:
-    """A recorded operation as the trainer's runtime gives it to the core: its recorded dataflow
-    (else the runtime rule), FF speculation with the recorded rule, BP/WG masks from out_skip, BN
-    statistics of FF conv outputs (bn: 1 one-pass, 2 two-pass, 0 off). spec/skips False turn the
-    technique off on the same operands (its effect measured). The op id is <record id>@<variant>."""
-    meta = {"source": "record", "dataflow": dataflow or rec.meta.get("dataflow") or choose_dataflow(rec.a, rec.b),
-            "variant": variant or ("skips" if spec and skips else "no_skips")}
+    """A recorded operation as the trainer's runtime gives it to the core: the dataflow the runtime
+    rule picks for the build's lanes (models/methods/trainer.py:choose_dataflow; `dataflow` forces
+    one), FF speculation with the recorded rule, BP/WG masks from out_skip, BN statistics of FF conv
+    outputs (bn: 1 one-pass, 2 two-pass, 0 off). spec/skips False turn the technique off on the same
+    operands (its effect measured). The op id is <record id>@<variant>."""
+    meta = {"source": "record", "variant": variant or ("skips" if spec and skips else "no_skips")}
+    if dataflow:
+        meta["dataflow"] = dataflow
     operands = {}
     if rec.phase == "FF" and "spec_threshold" in rec.arrays and spec:
         meta.update(spec=True, keep=int(rec.meta["keep_mantissa_bits"]))
