@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     except ValueError:
         parser.error(f"--shape must be three positive integers M,N,K, not {args.shape!r}")
     records = args.out / "records"
-    designs = [CORE, baseline_core().name]
+    designs = [CORE, baseline_core()]
     if not args.no_run:
         write_records(records, shape, args.seed)
         with ThreadPoolExecutor(len(designs)) as pool:
