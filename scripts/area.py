@@ -37,8 +37,9 @@ def select_units(designs: list[str] | None = None) -> list[AreaUnit]:
 
 def yosys_script(unit: AreaUnit) -> str:
     """The Yosys commands for one unit. yowasp's WebAssembly sandbox sees the working tree only:
-    paths relative to the repository root, commands inline."""
-    cmds = [f"read_verilog -sv {os.path.relpath(s, ROOT)}" for s in unit.sources]
+    paths relative to the repository root, commands inline. hdl/common holds the shared headers
+    (accel_assert.svh, whose checks Yosys drops: it defines SYNTHESIS)."""
+    cmds = [f"read_verilog -sv -Ihdl/common {os.path.relpath(s, ROOT)}" for s in unit.sources]
     if unit.parameters:
         cmds.append(f"chparam {' '.join(f'-set {k} {v}' for k, v in unit.parameters.items())} {unit.top}")
     cmds += [f"synth -noabc -flatten -top {unit.top}", "stat"]

@@ -2,9 +2,8 @@
 // zero skipping on the compressed operand X (A's rows or B's columns, one non-zero a cycle), FF
 // speculation (an estimate on truncated operands decides which outputs to skip; the full lanes
 // replay the fetched operands from a replay bank one tile behind), BP/WG output masks and a
-// sequential batch-norm statistics lane. The contract with the testbench is
-// /work/notes/trainer_spec.md (dataflows, buffers, tile order, counters); verif/trainer packs the
-// frames. Pipeline, in tile order:
+// sequential batch-norm statistics lane. Buffer layouts, tile order and counters: README.md ("The
+// Trainer core") and verif/trainer/trainer_codec.py, which packs the frames. Pipeline, in tile order:
 //   S  tile sequencer: next tile, its valid lanes and (BP/WG) its mask word
 //   F  fetch: walks X words, a priority encoder issues one non-zero a cycle and reads its Y word
 //   F1 products reach the lanes: the full lanes (no speculation) or the estimate lanes + a replay
@@ -12,202 +11,9 @@
 //   R  rule: thresholds of the tile's rows, skip per output (speculation only)
 //   X  execute: replays the tile from its bank into the full lanes (speculation only)
 //   WB the tile's C word is written at once; the BN lane takes it (one-pass) or reads C back later
-// This file holds the trainer's submodules too (trainer_rule, trainer_lanes, trainer_bn): the
-// manifest (verif/trainer/trainer_sim_cfg.hjson) lists one trainer source.
 `include "accel_shell.svh"
 `include "accel_assert.svh"
 
-// ================================================================================================
-// The speculation rule of one output: skip when the estimate is on ReLU's zero side of its row's
-// threshold. Exact FP32 comparison on the bit patterns (subnormals compare exactly, -0 == +0, NaN
-// compares false), as numpy compares float32 in golden.speculation_skip.
-module trainer_rule (
-  input  logic [31:0] est_i,
-  input  logic [31:0] thr_i,
-  input  logic [1:0]  dir_i,   // 2-bit two's complement: 01 = +1 (est < thr), 11 = -1 (est > thr)
-  output logic        skip_o
-);
-  function automatic logic fp32_lt(input logic [31:0] a, input logic [31:0] b);
-    logic a_nan, b_nan, zeros;
-    a_nan = a[30:23] == 8'hFF && a[22:0] != 23'd0;
-    b_nan = b[30:23] == 8'hFF && b[22:0] != 23'd0;
-    zeros = a[30:0] == 31'd0 && b[30:0] == 31'd0;
-    return !a_nan && !b_nan && !zeros
-           && ((a[31] && !b[31]) || (!a[31] && !b[31] && a[30:0] < b[30:0])
-               || (a[31] && b[31] && a[30:0] > b[30:0]));
-  endfunction
-
-  assign skip_o = dir_i == 2'b01 ? fp32_lt(est_i, thr_i)
-                : dir_i == 2'b11 ? fp32_lt(thr_i, est_i)
-                : 1'b0;
-endmodule
-
-// ================================================================================================
-// Lanes multiply-accumulate lanes: lane j adds x_i * y_i[j] (FP16 x FP16 exact, FP32 RNE add) to
-// its accumulator when the product is effectual (both operands non-zero after DAZ) and the lane is
-// enabled. A tile's outputs start from +0: end_i returns every accumulator to +0 after res_o
-// (the value including this cycle's product) has been taken. Used twice: the full-precision lanes
-// and the estimate lanes (fed with truncated operands).
-module trainer_lanes #(
-  parameter int Lanes = 16,
-  localparam int CountW = $clog2(Lanes + 1)
-) (
-  input  logic                    clk_i,
-  input  logic                    rst_ni,
-  input  logic                    clear_i,      // job start: every accumulator to +0
-  input  logic                    en_i,         // a product arrives this cycle
-  input  logic                    end_i,        // the tile ends with this cycle
-  input  logic [15:0]             x_i,
-  input  logic [Lanes-1:0][15:0]  y_i,
-  input  logic [Lanes-1:0]        lane_en_i,    // outputs this tile computes
-  output logic [Lanes-1:0][31:0]  res_o,        // accumulators after this cycle's product
-  output logic [CountW-1:0]       effectual_o   // products accumulated this cycle
-);
-  logic [Lanes-1:0] effectual;
-  wire x_nz = x_i[14:10] != 5'd0;
-
-  for (genvar j = 0; j < Lanes; j++) begin : gen_lane
-    logic [31:0] acc_q, product, sum;
-
-    fp16_mul u_mul (.a_i(x_i), .b_i(y_i[j]), .p_o(product));
-    fp32_add u_add (.a_i(acc_q), .b_i(product), .s_o(sum));
-
-    assign effectual[j] = en_i && lane_en_i[j] && x_nz && y_i[j][14:10] != 5'd0;
-    assign res_o[j] = effectual[j] ? sum : acc_q;
-
-    always_ff @(posedge clk_i) begin : p_acc
-      if (!rst_ni || clear_i || end_i) acc_q <= '0;
-      else if (effectual[j]) acc_q <= sum;
-    end
-  end
-
-  assign effectual_o = CountW'($countones(effectual));
-endmodule
-
-// ================================================================================================
-// The sequential BN statistics lane: one output a cycle, s1[row] += c and s2[row] += c * w
-// (fp32_mul, then fp32_add; w = c in FF, float32(x-hat) in BP), rows grouped by Lanes. It takes a
-// C word (in_valid_i/in_ready_o), walks its valid lanes in order, and when the word closes its row
-// group writes BN words 2g (s1) and 2g+1 (s2), then starts the group again from +0.
-// One lane is enough: a word brings at most Lanes outputs and takes at least one fetch cycle per
-// tile; the top stalls its writeback when a word arrives before the previous one is done.
-module trainer_bn #(
-  parameter int Lanes = 16,
-  localparam int SlotW = $clog2(Lanes),
-  localparam int CountW = $clog2(Lanes + 1)
-) (
-  input  logic                   clk_i,
-  input  logic                   rst_ni,
-  input  logic                   clear_i,        // job start or soft reset: back to idle, sums +0
-  input  logic                   use_xhat_i,     // BP: w = x-hat word t; FF: w = c
-  input  logic                   lane_rows_i,    // compress B: lane j is row g*Lanes + j
-  input  logic                   in_valid_i,
-  output logic                   in_ready_o,
-  input  logic [Lanes-1:0][31:0] in_word_i,
-  input  logic [31:0]            in_t_i,         // tile (x-hat word) of the C word
-  input  logic [CountW-1:0]      in_nvalid_i,    // valid lanes: 0 .. in_nvalid_i-1
-  input  logic [SlotW-1:0]       in_slot_i,      // compress A: the word's row - g*Lanes
-  input  logic                   in_group_end_i, // the word brings its group's last outputs
-  input  logic [31:0]            in_group_i,     // row group g
-  output logic                   xh_re_o,        // x-hat read, data the next cycle
-  output logic [31:0]            xh_raddr_o,
-  input  logic [Lanes-1:0][15:0] xh_rdata_i,
-  output logic                   bn_we_o,
-  output logic [31:0]            bn_waddr_o,
-  output logic [Lanes-1:0][31:0] bn_wdata_o,
-  output logic                   idle_o
-);
-  typedef enum logic [1:0] {BnIdle, BnProc, BnWrS1, BnWrS2} bn_state_e;
-  bn_state_e state_q;
-  logic [Lanes-1:0][31:0] word_q, s1_q, s2_q;
-  logic [CountW-1:0] nvalid_q;
-  logic [SlotW-1:0] idx_q, slot_q;
-  logic group_end_q, lane_rows_q, use_xhat_q;
-  logic [31:0] group_q;
-
-  // FP16 -> FP32, exact (an FP16 subnormal is an FP32 normal); NaN becomes the canonical NaN.
-  function automatic logic [31:0] f16_to_f32(input logic [15:0] h);
-    logic [4:0] e;
-    logic [9:0] f;
-    logic [22:0] frac;
-    int lead;
-    e = h[14:10];
-    f = h[9:0];
-    lead = 0;
-    for (int i = 0; i < 10; i++) begin
-      if (f[i]) lead = i;
-    end
-    frac = 23'(32'(f) << (23 - lead));     // the leading one moves out of the 23-bit fraction
-    if (e == 5'd0) begin
-      return f == 10'd0 ? {h[15], 31'd0} : {h[15], 8'(103 + lead), frac};
-    end
-    if (e == 5'h1F) return f == 10'd0 ? {h[15], 8'hFF, 23'd0} : 32'h7FC0_0000;
-    return {h[15], 8'(32'(e) + 112), f, 13'd0};
-  endfunction
-
-  wire proc = state_q == BnProc;
-  wire last_lane = 32'(idx_q) + 1 == 32'(nvalid_q);
-  wire [SlotW-1:0] slot = lane_rows_q ? idx_q : slot_q;
-  wire [31:0] c = word_q[idx_q];
-  wire [31:0] w = use_xhat_q ? f16_to_f32(xh_rdata_i[idx_q]) : c;
-  logic [31:0] cw, s1_sum, s2_sum;
-
-  fp32_mul u_cw (.a_i(c), .b_i(w), .p_o(cw));
-  fp32_add u_s1 (.a_i(s1_q[slot]), .b_i(c), .s_o(s1_sum));
-  fp32_add u_s2 (.a_i(s2_q[slot]), .b_i(cw), .s_o(s2_sum));
-
-  assign in_ready_o = state_q == BnIdle || state_q == BnWrS2 || (proc && last_lane && !group_end_q);
-  wire accept = in_valid_i && in_ready_o;
-  assign xh_re_o = accept && use_xhat_i;
-  assign xh_raddr_o = in_t_i;
-  assign bn_we_o = state_q == BnWrS1 || state_q == BnWrS2;
-  assign bn_waddr_o = 2 * group_q + (state_q == BnWrS2 ? 32'd1 : 32'd0);
-  assign bn_wdata_o = state_q == BnWrS2 ? s2_q : s1_q;
-  assign idle_o = state_q == BnIdle;
-
-  always_ff @(posedge clk_i) begin : p_bn
-    if (!rst_ni || clear_i) begin
-      state_q <= BnIdle;
-      s1_q <= '0;
-      s2_q <= '0;
-      idx_q <= '0;
-    end else begin
-      if (proc) begin
-        s1_q[slot] <= s1_sum;
-        s2_q[slot] <= s2_sum;
-        idx_q <= idx_q + 1;
-        if (last_lane) state_q <= group_end_q ? BnWrS1 : BnIdle;
-      end
-      if (state_q == BnWrS1) state_q <= BnWrS2;
-      if (state_q == BnWrS2) begin
-        state_q <= BnIdle;
-        s1_q <= '0;          // the next group starts from +0
-        s2_q <= '0;
-      end
-      if (accept) begin
-        state_q <= BnProc;
-        idx_q <= '0;
-      end
-    end
-  end
-
-  always_ff @(posedge clk_i) begin : p_word
-    if (accept) begin
-      word_q <= in_word_i;
-      nvalid_q <= in_nvalid_i;
-      slot_q <= in_slot_i;
-      group_end_q <= in_group_end_i;
-      group_q <= in_group_i;
-      lane_rows_q <= lane_rows_i;
-      use_xhat_q <= use_xhat_i;
-    end
-  end
-
-  `ACCEL_ASSERT(BnWordHasOutputs_A, !accept || (in_nvalid_i != 0 && 32'(in_nvalid_i) <= Lanes),
-                clk_i, rst_ni)
-endmodule
-
-// ================================================================================================
 module trainer_top
   import accel_pkg::*;
 #(
@@ -577,7 +383,7 @@ module trainer_top
   wire est_en = busy && spec_q && f_adv && f1_valid_q;
   wire est_end = busy && spec_q && f_adv && f1_end_q;
 
-  trainer_lanes #(.Lanes(Lanes)) u_est (
+  trainer_lanes #(.Lanes(Lanes), .MantBits(SpecBits)) u_est (
     .clk_i(clk), .rst_ni(rst_n), .clear_i(job_start || soft_reset),
     .en_i(est_en), .end_i(est_end), .x_i(est_x), .y_i(est_y), .lane_en_i(f1_valid_lanes_q),
     .res_o(est_res), .effectual_o(est_eff));
