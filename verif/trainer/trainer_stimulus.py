@@ -15,6 +15,7 @@ from verif.common.stimulus import random_matrix
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT / "models" / "data" / "records" / "trainer"
 GRID = (0.0, 0.5, 0.75, 0.9)   # the (weight, activation) sparsity grid of the issue
+XHAT_SPECIALS = np.array([0.0, -0.0, 6.0e-8, -3.0e-5, 6.1e-5, np.inf, -np.inf, np.nan], dtype=np.float16)
 
 
 def gemm_op(op_id: str, a, b, phase: str = "FF", operands: dict | None = None, **meta) -> Operation:
@@ -32,7 +33,10 @@ def random_op(rng, op_id: str, m: int, n: int, k: int, sparsity_a=0.0, sparsity_
 
 def spec_rule(rng, a, b, keep: int, split: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """A per-row rule that skips about `split` of each row's outputs: the threshold is the row's
-    estimate quantile, the direction random (+1, -1, and 0 for every fifth row: never skip)."""
+    estimate quantile, the direction random (+1, -1, and 0 for every fifth row: never skip).
+    split >= 1 skips every finite estimate (threshold +inf, direction +1 on every row)."""
+    if split >= 1:
+        return np.full(a.shape[0], np.inf, np.float32), np.ones(a.shape[0], np.int8)
     est = golden.speculation_estimate(a, b, keep).astype(np.float64)
     est = np.where(np.isfinite(est), est, 0.0)
     direction = rng.choice(np.array([1, -1], np.int8), size=a.shape[0])
@@ -57,8 +61,9 @@ def masked_op(rng, op_id: str, phase: str, m: int, n: int, k: int, masked: float
     that some tiles are skipped whole in either dataflow."""
     op = random_op(rng, op_id, m, n, k, sparsity_a, sparsity_b, phase, skip=True, **meta)
     skip = rng.random((m, n)) < masked
-    skip[rng.random(m) < 0.25, :] = True       # whole rows: compress_A skips their tiles
-    skip[:, rng.random(n) < 0.25] = True       # whole columns: compress_B skips their tiles
+    if masked > 0:
+        skip[rng.random(m) < 0.25, :] = True       # whole rows: compress_A skips their tiles
+        skip[:, rng.random(n) < 0.25] = True       # whole columns: compress_B skips their tiles
     op.operands["skip"] = skip
     return op
 
@@ -68,7 +73,10 @@ def with_bn(rng, op: Operation, mode: int) -> Operation:
     op.meta["bn"] = mode
     if op.phase == "BP":
         m, n = op.operands["a"].shape[0], op.operands["b"].shape[1]
-        op.operands["xhat"] = rng.standard_normal((m, n)).astype(np.float16)
+        xhat = rng.standard_normal((m, n)).astype(np.float16)
+        pick = rng.random((m, n)) < 0.1           # zeros, FP16 subnormals (exact in FP32), inf, NaN
+        xhat[pick] = rng.choice(XHAT_SPECIALS, size=int(pick.sum()))
+        op.operands["xhat"] = xhat
     return op
 
 
