@@ -14,7 +14,8 @@ def test_the_units_are_the_manifests_area_units_with_the_reference_first():
     assert units[0].area_reference and (units[0].core, units[0].top) == ("dense", "dense_array")
     assert [(u.core, u.name) for u in units[1:]] == [
         (n, u.name) for n in cores.core_names() for u in cores.load_core(n).area_units if not u.area_reference]
-    assert {u.top for u in units} == {"dense_array", "dqstp_shift_array", "dqstp_wg_array"}
+    assert {u.top for u in units} == {"dense_array", "dqstp_shift_array", "dqstp_wg_array", "trainer_lanes",
+                                      "trainer_bn"}
     assert sum(u.area_reference for u in units) == 1
 
 
@@ -52,7 +53,7 @@ def test_every_unit_source_exists_and_its_top_is_declared_there():
 def test_yosys_script_uses_paths_relative_to_the_root_and_the_unit_parameters():
     ref = area.select_units()[0]
     script = area.yosys_script(ref)
-    assert "read_verilog -sv hdl/dense/dense_array.sv" in script and str(ROOT) not in script
+    assert "read_verilog -sv -Ihdl/common hdl/dense/dense_array.sv" in script and str(ROOT) not in script
     assert "chparam -set Rows 4 -set Cols 4 dense_array" in script
     assert script.endswith("synth -noabc -flatten -top dense_array; stat")
 
@@ -70,7 +71,7 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
     cells = {"dense_array": 400, "dqstp_shift_array": 100, "dqstp_wg_array": 200}
     monkeypatch.setattr(area, "cell_count", lambda unit: {"cells": cells[unit.top], "by_kind": {}})
     out = tmp_path / "area.json"
-    assert area.main(["--json", str(out)]) == 0
+    assert area.main(["--designs", "dense dqstp", "--json", str(out)]) == 0
     import json
     data = json.loads(out.read_text())
     assert data["units"][data["reference"]]["vs_reference"] == 1.0
