@@ -60,6 +60,23 @@ def skip_source(res: OpResult) -> str:
     return f"mask_{res.op.phase}" if masking(res.op) else "none"
 
 
+def special_kinds(res: OpResult) -> set[str]:
+    """The special FP16 values the operands of a good job carried into the core."""
+    if not good(res):
+        return set()
+    x = np.concatenate([res.op.operands["a"].ravel(), res.op.operands["b"].ravel()])
+    kinds = set()
+    if np.any((x == 0) & np.signbit(x)):
+        kinds.add("negative_zero")
+    if np.any((x != 0) & (np.abs(x) < np.float16(2.0**-14))):
+        kinds.add("subnormal")
+    if np.any(np.isinf(x)):
+        kinds.add("inf")
+    return kinds
+
+
+@CoverPoint("trainer.operands.special", xf=special_kinds, rel=lambda kinds, kind: kind in kinds, inj=False,
+            bins=["negative_zero", "subnormal", "inf"])
 @CoverPoint("trainer.dataflow", xf=lambda res: dataflow_of(res.op), bins=["compress_A", "compress_B"])
 @CoverPoint("trainer.phase", xf=lambda res: res.op.phase, bins=["FF", "BP", "WG"])
 @CoverPoint("trainer.sparsity.a", xf=lambda res: grid_bin(res.op.operands["a"]), bins=GRID_BINS[:4])
