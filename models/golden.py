@@ -89,6 +89,21 @@ def gemm_fp16_skip(a, b, a_keep=None, out_keep=None) -> np.ndarray:
     return acc
 
 
+def gemm_fp16_masked(a, b, b_keep) -> np.ndarray:
+    """C = A . B where only the products with ``b_keep[k, n]`` set are accumulated, whatever the
+    operands are (a core that visits the positions a mask allows, zero or not): each output
+    accumulates from +0 in ascending k. For A-side masks use (B^T . A^T)^T."""
+    a = np.asarray(a, dtype=np.float16)
+    b = np.asarray(b, dtype=np.float16)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"gemm_fp16_masked needs A[MxK] and B[KxN], got {a.shape} and {b.shape}")
+    keep = _mask(b_keep, b.shape, "b_keep")
+    acc = np.zeros((a.shape[0], b.shape[1]), dtype=np.float32)
+    for k in range(a.shape[1]):
+        acc = np.where(keep[k:k + 1, :], fp32_add(acc, fp16_mul(a[:, k:k + 1], b[k:k + 1, :])), acc)
+    return acc
+
+
 def effectual_macs_skip(a, b, a_keep=None, out_keep=None) -> int:
     """The products gemm_fp16_skip accumulates (a zero-skipping core's effectual MACs)."""
     nz_a = flush_fp16(a) != 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.executor import GemmOp, NumpyExecutor
+from models.lowering import nchw_to_matrix
 from models.layers import Activation, BatchNorm2d, Conv2d, Linear, MaxPool2d, zero_derivative
 
 WIDTHS = (16, 32, 64)
@@ -38,30 +39,35 @@ class Context:
 
 
 class ConvBlock:
-    """conv -> batch norm -> activation [-> 2x2 max pool]."""
+    """conv -> batch norm -> activation [-> 2x2 max pool]; without batch norm (``batch_norm=False``)
+    the conv output is the activation's input, so its state is known where FF results leave a core
+    (``conv.out_state``, NZPC's position estimator)."""
 
-    def __init__(self, conv: Conv2d, act: Activation, pool: bool):
+    def __init__(self, conv: Conv2d, act: Activation, pool: bool, batch_norm: bool = True):
         self.conv = conv
-        self.bn = BatchNorm2d(conv.name.replace("conv", "bn"), conv.weight.value.shape[0])
+        self.bn = BatchNorm2d(conv.name.replace("conv", "bn"), conv.weight.value.shape[0]) if batch_norm else None
         self.act = act
         self.pool = MaxPool2d() if pool else None
+        conv.out_act = act.kind
 
     @property
     def gemm_layers(self):
         return self.conv.gemm_layers if hasattr(self.conv, "gemm_layers") else [self.conv]
 
     def params(self):
-        return [p for g in self.gemm_layers for p in g.params()] + self.bn.params()
+        return [p for g in self.gemm_layers for p in g.params()] + (self.bn.params() if self.bn else [])
 
     def forward(self, x, state, ctx):
         self.conv.in_state = state
         y = self.conv.forward(x, ctx)
         # a method may have removed FF outputs that the activation will zero (Trainer's speculation)
         skip = getattr(self.conv, "ff_skip", None) if ctx.training else None
-        z = self.bn.forward(y, ctx.training)
+        z = self.bn.forward(y, ctx.training) if self.bn else y
         if skip is not None:
             ctx.method.observe_speculation(self, y, skip, ctx)
         a, st = self.act.forward(z, force_zero=skip)
+        # the state of the conv's own outputs, laid out like its FF result C (only without BN)
+        self.conv.out_state = None if self.bn else nchw_to_matrix(st)
         if self.pool is not None:
             a, st = self.pool.forward(a, st)
         return a, st
@@ -69,7 +75,9 @@ class ConvBlock:
     def backward(self, g, ctx, need_dx):
         if self.pool is not None:
             g = self.pool.backward(g)
-        g = self.bn.backward(self.act.backward(g))
+        g = self.act.backward(g)
+        if self.bn:
+            g = self.bn.backward(g)
         return self.conv.backward(g, ctx, need_dx)
 
 
@@ -92,6 +100,7 @@ class FcStage:
 
     def __init__(self, fc: Linear, act: Activation | None = None):
         self.fc, self.act = fc, act
+        fc.out_act = act.kind if act is not None else "none"
 
     @property
     def gemm_layers(self):
@@ -103,7 +112,12 @@ class FcStage:
     def forward(self, x, state, ctx):
         self.fc.in_state = state
         y = self.fc.forward(x, ctx)
-        return self.act.forward(y) if self.act is not None else (y, None)
+        if self.act is None:
+            self.fc.out_state = None
+            return y, None
+        a, st = self.act.forward(y)
+        self.fc.out_state = np.ascontiguousarray(st.T)   # laid out like the FF result C[out, B]
+        return a, st
 
     def backward(self, g, ctx, need_dx):
         if self.act is not None:
@@ -168,13 +182,13 @@ class Network:
 
 
 def build_cnn(rng: np.random.Generator, num_classes: int = 10, activation: str = "relu",
-              widths=WIDTHS, in_shape=(1, 8, 8)) -> Network:
+              widths=WIDTHS, in_shape=(1, 8, 8), batch_norm: bool = True) -> Network:
     c1, c2, c3 = widths
     cin, h, w = in_shape
     blocks = [
-        ConvBlock(Conv2d("conv1", cin, c1, 3, 1, rng), Activation(activation), pool=False),
-        ConvBlock(Conv2d("conv2", c1, c2, 3, 1, rng), Activation(activation), pool=True),
-        ConvBlock(Conv2d("conv3", c2, c3, 3, 1, rng), Activation(activation), pool=True),
+        ConvBlock(Conv2d("conv1", cin, c1, 3, 1, rng), Activation(activation), pool=False, batch_norm=batch_norm),
+        ConvBlock(Conv2d("conv2", c1, c2, 3, 1, rng), Activation(activation), pool=True, batch_norm=batch_norm),
+        ConvBlock(Conv2d("conv3", c2, c3, 3, 1, rng), Activation(activation), pool=True, batch_norm=batch_norm),
     ]
     view = (c3, h // 4, w // 4)
     return Network(blocks + [Flatten(), FcStage(Linear("fc", int(np.prod(view)), num_classes, rng, view))])

@@ -62,7 +62,10 @@ class OperationRecord:
 
     @property
     def id(self) -> str:
-        return f"{self.method}/{self.layer}/{self.phase}/{self.step}"
+        """method/layer/phase/step; a method recorded in several settings (train.py FIXTURE_VARIANTS)
+        names the setting: nzpc-relu6/conv2/FF/0."""
+        variant = self.meta.get("record_set") if isinstance(self.meta, dict) else None
+        return f"{self.method}{'-' + variant if variant else ''}/{self.layer}/{self.phase}/{self.step}"
 
     def core_result(self) -> np.ndarray:
         """C as the method's FP core delivers it: c, except the outputs its technique removes

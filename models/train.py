@@ -38,6 +38,8 @@ FIXTURE_SEED = 0
 # per method: the layers the committed records hold (a conv and the fc layer(s) of its network)
 FIXTURE_LAYERS = {"dqstp": "conv2,fc", "rowpipe": "conv2,fc1,fc2"}
 FIXTURE_SPEC = "layers={layers};phases=FF,BP,WG;steps=first,last;samples=2"
+# Methods recorded under several option settings: method -> {sub-folder: settings}
+FIXTURE_VARIANTS = {"nzpc": {a: [f"activation={a}"] for a in ("relu", "relu6", "leakyrelu")}}
 # Extra record sets for `make compare` (models/data/compare/<name>; not under records/, so the cores'
 # default record tests do not load them): name -> (method, option settings).
 COMPARE_SETS = {"swpu-s85": ("swpu", ["sparsity=0.85"])}   # about 80 % line sparsity at the last step
@@ -52,7 +54,8 @@ class Run:
         self.method, self.config, self.progress = method, config, progress
         self.data = data if data is not None else load_split()
         self.rng = np.random.default_rng(config.seed)
-        self.net = build_cnn(self.rng, self.data.num_classes, method.activation)
+        self.net = build_cnn(self.rng, self.data.num_classes, method.activation,
+                             batch_norm=method.batch_norm)
         self.baseline_macs = self.net.training_macs_per_sample(self.data.x_train.shape[1:])
         self.baseline_weights = sum(g.weight.value.size for g in self.net.gemm_layers)
         self.history: list[dict] = []
@@ -198,22 +201,28 @@ def make_fixtures(root: Path = FIXTURES, progress=print) -> list[str]:
                 shutil.rmtree(sub)
     written = []
     for name in METHODS:
-        spec = RecordSpec.parse(FIXTURE_SPEC.format(layers=FIXTURE_LAYERS.get(name, "conv2,fc")))
-        with _tmpdir() as tmp:
-            s = run_method(name, seed=FIXTURE_SEED, out=tmp, record=spec, progress=progress)
-            shutil.copytree(Path(tmp) / "records" / name, root / name)
-        progress(report.table([s]))
-        written += s["records"]
+        written += method_fixtures(name, root, progress)
     for set_name, (name, settings) in COMPARE_SETS.items():
-        spec = RecordSpec.parse(FIXTURE_SPEC.format(layers=FIXTURE_LAYERS.get(name, "conv2,fc")))
-        dest = root.parent / "compare" / set_name
-        if dest.exists():
-            shutil.rmtree(dest)
-        with _tmpdir() as tmp:
-            s = run_method(name, seed=FIXTURE_SEED, out=tmp, record=spec, settings=settings, progress=progress)
-            shutil.copytree(Path(tmp) / "records" / name, dest)
-        written += s["records"]
+        written += _fixture_run(name, settings, root.parent / "compare" / set_name, progress)
     return written
+
+
+def method_fixtures(name: str, root: Path = FIXTURES, progress=print) -> list[str]:
+    """One method's committed records (root/<method>, or root/<method>/<variant> per FIXTURE_VARIANTS)."""
+    variants = FIXTURE_VARIANTS.get(name, {"": []})
+    return [path for sub, settings in variants.items()
+            for path in _fixture_run(name, settings, root / name / sub if sub else root / name, progress)]
+
+
+def _fixture_run(name: str, settings: list[str], dest: Path, progress) -> list[str]:
+    spec = RecordSpec.parse(FIXTURE_SPEC.format(layers=FIXTURE_LAYERS.get(name, "conv2,fc")))
+    if dest.exists():
+        shutil.rmtree(dest)
+    with _tmpdir() as tmp:
+        s = run_method(name, seed=FIXTURE_SEED, out=tmp, record=spec, settings=settings, progress=progress)
+        shutil.copytree(Path(tmp) / "records" / name, dest)
+    progress(report.table([s]))
+    return s["records"]
 
 
 def _tmpdir():

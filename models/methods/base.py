@@ -61,6 +61,7 @@ class Method:
         return {}, {}
 
     activation = "relu"    # the network's activation function
+    batch_norm = True      # conv -> BN -> activation (False: conv -> activation)
 
     def effective_weight(self, layer) -> np.ndarray:
         """The weight as the core stores it (pruned entries zero), for weight sparsity."""

@@ -1,13 +1,16 @@
 """NZPC: non-zero position constraints between operands, known from the forward pass.
 
-With y = f(z), the activation's state map (layers.py: ZERO, LINEAR, SATURATED, LEAKY) is written by a
-position estimator at the FF output stage. The next layer then needs no runtime zero detection:
-- FF and WG: the activation operand's zeros are the ZERO positions (ReLU: z <= 0; ReLU6: z <= 0;
-  LeakyReLU: none); ReLU6's SATURATED positions hold the constant 6 and need no stored value.
-- BP: the column gradients landing on positions whose derivative is zero (ZERO, SATURATED, padding)
-  are never computed; for LeakyReLU nothing is removed, but the 1-bit sign says where alpha applies.
-Activations are stored compressed by the mask (state bits plus the values of LINEAR/LEAKY positions);
-per-row non-zero counts are what static load balancing uses. No weight pruning.
+The network is conv -> activation [-> pool] with no batch norm between, so each conv's FF output z
+is the activation's input: a position estimator at the FF output stage derives each output's state
+(layers.py: ZERO, LINEAR, SATURATED, LEAKY) from z alone, as the result leaves the array. The same
+layer's BP and WG then need no runtime zero detection: the gradient dZ = dY * f'(z) at the conv
+output is zero wherever the state has a zero derivative (ReLU: z <= 0; ReLU6: z <= 0 or z >= 6;
+LeakyReLU: none, but the 1-bit sign says where alpha applies), so
+- BP  (C = W^T . dZ): the products on dZ's zero-derivative positions are never issued;
+- WG  (C = dZ . cols^T): the same, on the A side.
+Per-row and per-column counts of the allowed positions are what static load balancing uses.
+No weight pruning. ``estimate_state`` is the estimator's rule and ``balance`` the balancer's; both
+are what the NZPC core computes, bit for bit.
 """
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.formats import pack_fields, pack_sections, to_fields
-from models.layers import LEAKY, LINEAR, ZERO, Activation
+from models.layers import LEAKY, LINEAR, Activation
 from models.methods.base import Method, Options
-from models.network import dead_input_positions
+
+ACTIVATIONS = Activation.NAMES + ("none",)     # "none": a layer with no activation after it (fc)
 
 
 @dataclass
@@ -30,18 +33,65 @@ class NzpcOptions(Options):
             raise ValueError(f"activation must be one of {', '.join(Activation.NAMES)}, got {self.activation!r}")
 
 
-def state_operand(layer, phase: str) -> np.ndarray | None:
-    """The state of each entry of the layer's activation operand, laid out like B (FF) or B (WG)."""
-    if layer.in_state is None:
-        return None
-    cols = layer.input_cols(layer.in_state, pad_value=ZERO)
-    return cols if phase == "FF" else np.ascontiguousarray(cols.T)
+def estimate_state(z, activation: str) -> np.ndarray:
+    """The estimator: the activation state of each FP32 FF output (numpy's comparisons, so NaN is
+    ZERO for ReLU, LINEAR for ReLU6 and LEAKY for LeakyReLU; -0 is <= 0)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    z = np.asarray(z, dtype=np.float32)
+    if activation == "none":
+        return np.full(z.shape, LINEAR, np.int8)
+    with np.errstate(invalid="ignore"):
+        return Activation(activation).state_of(z)
+
+
+def allowed(state) -> np.ndarray:
+    """Positions whose derivative is non-zero (LINEAR or LEAKY): the ones BP and WG visit."""
+    state = np.asarray(state)
+    return (state == LINEAR) | (state == LEAKY)
+
+
+def state_bits(activation: str) -> int:
+    """Bits of position information per output: ReLU and LeakyReLU 1, ReLU6 2, none 0."""
+    return {"relu": 1, "relu6": 2, "leakyrelu": 1, "none": 0}[activation]
+
+
+def line_costs(counts) -> np.ndarray:
+    """Cycles of a line that visits ``count`` positions: one a position, at least one (to write +0)."""
+    return np.maximum(np.asarray(counts, dtype=np.int64), 1)
+
+
+def balance(counts, lanes: int) -> np.ndarray:
+    """Static load balance of lines over lanes, block by block (``lanes`` lines a block, one per lane):
+    in each block, the line with the largest cost goes to the least-loaded free lane (ties: lowest
+    line, lowest lane), loads carried across blocks. Returns lane_of[line] for every line of the
+    padded blocks (padding lines cost 0)."""
+    if lanes < 1:
+        raise ValueError(f"lanes must be positive, got {lanes}")
+    counts = np.asarray(counts, dtype=np.int64)
+    blocks = -(-len(counts) // lanes)
+    cost = np.zeros(blocks * lanes, np.int64)
+    cost[:len(counts)] = line_costs(counts)
+    load = np.zeros(lanes, np.int64)
+    lane_of = np.zeros(blocks * lanes, np.int64)
+    for b in range(blocks):
+        items = list(range(b * lanes, (b + 1) * lanes))
+        free = list(range(lanes))
+        for _ in range(lanes):
+            line = max(items, key=lambda i: (cost[i], -i))
+            lane = min(free, key=lambda ln: (load[ln], ln))
+            lane_of[line] = lane
+            load[lane] += cost[line]
+            items.remove(line)
+            free.remove(lane)
+    return lane_of
 
 
 class Nzpc(Method):
     name = "nzpc"
     Options = NzpcOptions
-    description = "position-constraint masks from the FF pass drive BP and WG (no runtime zero detection)"
+    description = "FF-output state masks drive the same layer's BP and WG (no runtime zero detection)"
+    batch_norm = False
 
     @property
     def activation(self):
@@ -50,58 +100,48 @@ class Nzpc(Method):
     def begin(self, net, total_steps, steps_per_epoch):
         super().begin(net, total_steps, steps_per_epoch)
         self.storage = {"dense_bits": 0, "compressed_bits": 0}
+        self.masked = {"positions": 0, "skipped": 0}
 
     def decorate(self, layer, op, ctx):
-        if not ctx.training or layer.in_state is None:
+        if not ctx.training:
             return op
-        if op.phase in ("FF", "WG"):
-            op.aux["b_state"] = ("KN", state_operand(layer, op.phase))
+        op.meta["activation"] = getattr(layer, "out_act", "none")
         if op.phase == "FF":
-            st = layer.in_state
-            self.storage["dense_bits"] += 16 * st.size
-            self.storage["compressed_bits"] += state_bits(self.activation) * st.size + 16 * int(
-                ((st == LINEAR) | (st == LEAKY)).sum())
-        if op.phase == "BP":
-            dead = dead_input_positions(layer)
-            skip = layer.skip_mask_of_input(dead)
-            if skip.any():
-                op.out_skip = skip
-            if self.activation == "leakyrelu":
-                op.aux["out_leaky"] = ("MN", layer.skip_mask_of_input(layer.in_state == LEAKY) & ~skip)
+            return op
+        mask = getattr(layer, "out_state", None)
+        if mask is None:
+            mask = np.full((op.a.shape[0], op.a.shape[1]) if op.phase == "WG" else op.b.shape, LINEAR, np.int8)
+        # BP's B and WG's A are dZ[out, positions]: the state map is laid out like them
+        op.aux["mask"] = ("KN", mask) if op.phase == "BP" else ("MK", mask)
+        if op.phase == "WG":
+            kept = allowed(mask)
+            self.masked["positions"] += kept.size
+            self.masked["skipped"] += int((~kept).sum())
+            self.storage["dense_bits"] += 16 * mask.size
+            self.storage["compressed_bits"] += state_bits(op.meta["activation"]) * mask.size + 16 * int(kept.sum())
         return op
 
     def record_arrays(self, op, ctx, a16, b16, c):
+        layer_act = op.meta["activation"]
         arrays, described = {}, {}
-        wb = ctx.recorder.word_bits
-        bits = state_bits(self.activation)
-        if "b_state" in op.aux:
-            st = op.aux_array("b_state").astype(np.int8)
-            values = b16[(st == LINEAR) | (st == LEAKY)]
-            arrays.update(b_state=st, b_state_words=pack_fields(st.ravel().astype(np.uint64), 2, wb),
-                          b_row_nnz=(st != ZERO).sum(axis=1).astype(np.int32),
-                          b_compressed_words=pack_sections([(st.ravel().astype(np.uint64), 2),
-                                                            (to_fields(values, 16), 16)], wb))
+        if op.phase == "FF":
+            st = estimate_state(c, layer_act)
+            keep = allowed(st)
+            arrays.update(state=st, row_count=keep.sum(axis=1).astype(np.int32),
+                          col_count=keep.sum(axis=0).astype(np.int32))
             described.update(
-                b_state="int8[K, N]: state of each B entry (0 zero, 1 linear, 2 saturated=6, 3 leaky)",
-                b_state_words="b_state packed 2 bits each",
-                b_row_nnz="int32[K]: non-zeros per row of B, for static load balancing",
-                b_compressed_words="activation storage: 2-bit states, then FP16 values of linear/leaky entries")
-        if op.phase == "BP" and op.out_skip is not None:
-            arrays["out_skip"] = op.out_skip
-            described["out_skip"] = "bool[M, N]: column gradients on zero-derivative positions or padding (+0)"
-            arrays["out_row_count"] = (~op.out_skip).sum(axis=1).astype(np.int32)
-            described["out_row_count"] = "int32[M]: outputs computed per row (precomputed balance)"
-        if "out_leaky" in op.aux:
-            arrays["out_leaky"] = op.aux_array("out_leaky")
-            described["out_leaky"] = "bool[M, N]: outputs scaled by LeakyReLU's alpha downstream"
-        return arrays, {"activation": self.activation, "state_bits": bits, "arrays": described}
+                state="int8[M, N]: the estimator's state of each FF output (0 zero, 1 linear, 2 saturated, 3 leaky)",
+                row_count="int32[M]: allowed (non-zero derivative) outputs per row: the WG lines' counts",
+                col_count="int32[N]: allowed outputs per column: the BP lines' counts")
+        else:
+            arrays["mask"] = op.aux_array("mask").astype(np.int8)
+            described["mask"] = ("int8[K, N] (BP: dZ = B) or int8[M, K] (WG: dZ = A): the training's "
+                                 "activation state of the layer's FF output, laid out like dZ")
+        return arrays, {"activation": layer_act, "network_activation": self.activation, "record_set": self.activation,
+                        "state_bits": state_bits(layer_act), "arrays": described}
 
     def summary(self, run):
-        s = self.storage
+        s, m = self.storage, self.masked
         return {"nzpc": {"activation": self.activation, "state_bits": state_bits(self.activation),
+                         "dz_positions_masked": m["skipped"] / max(m["positions"], 1),
                          "activation_storage_vs_dense": s["compressed_bits"] / max(s["dense_bits"], 1)}}
-
-
-def state_bits(activation: str) -> int:
-    """Bits of position information per activation: ReLU and LeakyReLU 1, ReLU6 2."""
-    return 2 if activation == "relu6" else 1

@@ -8,7 +8,6 @@ import pytest
 
 from models import golden
 from models.formats import FCSR, Bitmap, LineShapeMasks, unpack_fields, unpack_mask
-from models.layers import ZERO
 from models.methods import METHODS
 from models.records import OperationRecord, RecordError, RecordSpec, load_records
 from models.train import FIXTURES, run_method
@@ -48,9 +47,12 @@ def test_every_fixture_result_is_the_golden_gemm(fixtures):
     for r in fixtures:
         r.verify()
         same_bits(golden.flush_fp16(r.a), r.a)
-        assert r.id == f"{r.method}/{r.layer}/{r.phase}/{r.step}"
+        record_set = f"-{r.meta['record_set']}" if r.meta.get("record_set") else ""
+        assert r.id == f"{r.method}{record_set}/{r.layer}/{r.phase}/{r.step}"
         m, k, n = r.meta["gemm_shape"]["M"], r.meta["gemm_shape"]["K"], r.meta["gemm_shape"]["N"]
         assert r.a.shape == (m, k) and r.b.shape == (k, n)
+    ids = [r.id for r in fixtures]
+    assert len(ids) == len(set(ids)), "two records share an id"
 
 
 def test_pruned_records_carry_their_masks(fixtures):
@@ -130,20 +132,25 @@ def test_dqstp_records_hold_integer_operands_and_the_exact_accumulator(fixtures)
                                        atol=1e-6 * max(1.0, float(np.abs(r.c).max())))
 
 
-def test_nzpc_records_hold_position_states(fixtures):
+def test_nzpc_records_hold_the_estimator_state_and_the_masks_of_the_same_step(fixtures):
+    from models.methods.nzpc import allowed, estimate_state
     recs = [r for r in fixtures if r.method == "nzpc"]
-    with_state = [r for r in recs if "b_state" in r.arrays]
-    assert with_state
-    for r in with_state:
-        st = r.arrays["b_state"]
-        assert not r.b[st == ZERO].any()                       # the zeros are known without looking
-        back = unpack_fields(r.arrays["b_state_words"], 2, r.meta["word_bits"], st.size).reshape(st.shape)
-        np.testing.assert_array_equal(back, st)
-        np.testing.assert_array_equal(r.arrays["b_row_nnz"], (st != ZERO).sum(axis=1))
-    bp = [r for r in recs if r.phase == "BP" and "out_skip" in r.arrays]
-    assert bp
-    for r in bp:
-        np.testing.assert_array_equal(r.arrays["out_row_count"], (~r.arrays["out_skip"]).sum(axis=1))
+    assert {r.meta["activation"] for r in recs} == {"relu", "relu6", "leakyrelu", "none"}
+    ff = {(r.meta["network_activation"], r.layer, r.step): r for r in recs if r.phase == "FF"}
+    assert len(ff) == 3 * 2 * 2                         # three activations, conv2 and fc, two steps
+    for r in recs:
+        if r.phase == "FF":
+            st = r.arrays["state"]
+            np.testing.assert_array_equal(st, estimate_state(r.c, r.meta["activation"]))
+            np.testing.assert_array_equal(r.arrays["row_count"], allowed(st).sum(axis=1))
+            np.testing.assert_array_equal(r.arrays["col_count"], allowed(st).sum(axis=0))
+            continue
+        mask = r.arrays["mask"]
+        dz = r.b if r.phase == "BP" else r.a
+        assert mask.shape == dz.shape
+        assert not dz[~allowed(mask)].any()            # the zeros are known without looking
+        twin = ff[r.meta["network_activation"], r.layer, r.step]
+        np.testing.assert_array_equal(mask, twin.arrays["state"])      # FF's estimate = training's state
 
 
 def test_rowpipe_records_hold_the_integer_pipeline(fixtures):
