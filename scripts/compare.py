@@ -116,6 +116,7 @@ def combined_op(ops: list[dict], parts: list[str]) -> dict:
     """Several metrics entries of one core as one: counts summed, ratios recomputed."""
     total = {key: sum(op[key] for op in ops) for key in
              ("cycles", "dense_macs", "golden_effectual_macs", "effectual_macs", "mac_slots", "sram_reads")}
+    total.update({key: sum(op.get(key) or 0 for op in ops) for key in ("load_cycles", "drain_cycles")})
     toggles = sum(op.get("toggles") or 0 for op in ops)
     return {**total, "phase": "+".join(op["phase"] for op in ops), "parts": parts,
             "utilization": total["effectual_macs"] / total["mac_slots"] if total["mac_slots"] else 0.0,
@@ -129,6 +130,7 @@ def row(rec: str, variant: str, op: dict, base: dict) -> dict:
     ideal = op["dense_macs"] / eff if eff else None
     return {
         "op": rec, "variant": variant, "phase": op["phase"], "cycles": op["cycles"],
+        "load_cycles": op.get("load_cycles"), "drain_cycles": op.get("drain_cycles"),
         "speedup": speedup, "ideal_speedup": ideal,
         "fraction_of_ideal": speedup / ideal if speedup and ideal else None,
         "utilization": op["utilization"], "sram_reads": op["sram_reads"], "toggles": op.get("toggles"),
