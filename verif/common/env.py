@@ -168,8 +168,14 @@ class CoreCodec(ABC):
         """An upper bound on compute cycles, for the done timeout."""
         ...
 
+    def check_fits(self, op: Operation) -> None:
+        """Raise a clear error when a good operation cannot fit the core (a core without tiling)."""
+
     def split(self, op: Operation) -> list[Operation]:
-        """Jobs that fit the core's buffers and together make `op` (the driver's tiling)."""
+        """Jobs that fit the core's buffers and together make `op` (the driver's tiling); by default
+        `op` itself, checked by check_fits."""
+        if op.fault is None:
+            self.check_fits(op)
         return [op]
 
     def join(self, op: Operation, parts: list[Operation], results: list[np.ndarray]) -> np.ndarray:

@@ -284,11 +284,6 @@ class NzpcCodec(CoreCodec):
         if over:
             raise ValueError(f"{op.op_id} does not fit the nzpc core's buffers: {', '.join(over)}")
 
-    def split(self, op):
-        if op.fault is None:
-            self.check_fits(op)
-        return [op]
-
     def compute_cycles_bound(self, op):
         if readback(op):
             return 64 * self.result_beats(op) + 256

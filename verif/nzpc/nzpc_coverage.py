@@ -82,8 +82,6 @@ def imbalance(res: OpResult) -> str:
 @CoverPoint("nzpc.balance", xf=lambda res: ("on" if balanced(res.op) else "off") if good(res) and masked(res.op)
             else "n/a", bins=["on", "off"])
 @CoverPoint("nzpc.imbalance", xf=imbalance, bins=["even", "idle_lanes"])
-@CoverCross("nzpc.job_by_imbalance", items=["nzpc.job", "nzpc.imbalance"],
-            ign_bins=[("readback", "even"), ("readback", "idle_lanes")])
 @CoverPoint("nzpc.source", xf=lambda res: res.op.meta.get("source", "other"), bins=["random", "states", "record"])
 @CoverPoint("nzpc.error", xf=lambda res: res.err_code,
             bins=["NONE"] + sorted(set(FAULT_ERRORS.values()) | set(CORE_FAULTS.values())))

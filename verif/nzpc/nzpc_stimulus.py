@@ -21,11 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT / "models" / "data" / "records" / "nzpc"
 ACTS = ("relu", "relu6", "leakyrelu", "none")
 # FP16 pre-activations of each state, the edges included: exactly 0 (both signs), exactly 6, the
-# neighbours of 6, subnormals (read as zero), the extremes.
+# neighbours of 6, subnormals (read as zero), the extremes; an infinity (state_ff_op's A = I then
+# makes 0 x inf = NaN in the other rows of its column: NaN reaches the estimator).
 STATE_VALUES = {
     ZERO: np.array([0.0, -0.0, -1.0e-3, -2.5, -65504.0, -6.0e-8, 6.0e-8], np.float16),
     LINEAR: np.array([1.0e-3, 0.5, 3.0, 5.996, 6.1e-5], np.float16),
-    SATURATED: np.array([6.0, 6.004, 100.0, 65504.0], np.float16),
+    SATURATED: np.array([6.0, 6.004, 100.0, 65504.0, np.inf], np.float16),
     LEAKY: np.array([-0.5, -7.0, -1.0e-4], np.float16),
 }
 

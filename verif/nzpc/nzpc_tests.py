@@ -57,12 +57,15 @@ class test_state_edges(NzpcTest):
 
     def operations(self):
         ops = []
-        cases = [("relu6", ALL_STATES), ("relu", ALL_STATES), ("leakyrelu", ALL_STATES), ("none", ALL_STATES),
-                 ("relu", {ZERO: 1.0}), ("relu", {LINEAR: 1.0}), ("relu6", {SATURATED: 1.0}),
-                 ("relu6", {ZERO: 1.0, SATURATED: 1.0})]
-        for i, (act, fractions) in enumerate(cases):
+        # (activation, state fractions, columns): all-zero and none-zero masks; 2 x Lanes columns
+        # with every line masked whole give BP lanes equal loads (no idle lane)
+        wide, even = LANES + 5, 2 * LANES
+        cases = [("relu6", ALL_STATES, wide), ("relu", ALL_STATES, wide), ("leakyrelu", ALL_STATES, wide),
+                 ("none", ALL_STATES, wide), ("relu", {ZERO: 1.0}, even), ("relu", {LINEAR: 1.0}, wide),
+                 ("relu6", {SATURATED: 1.0}, wide), ("relu6", {ZERO: 1.0, SATURATED: 1.0}, wide)]
+        for i, (act, fractions, n) in enumerate(cases):
             names = "+".join({ZERO: "zero", LINEAR: "linear", SATURATED: "sat", LEAKY: "neg"}[s] for s in fractions)
-            ff = state_ff_op(self.rng, f"states/{act}/{names}/FF", 17, LANES + 5, act, fractions, layer=10 + i)
+            ff = state_ff_op(self.rng, f"states/{act}/{names}/FF", 17, n, act, fractions, layer=10 + i)
             ops += self.layer_sequence(f"states/{act}/{names}", ff)
         return self.tag(ops)
 

@@ -325,11 +325,6 @@ class TrainerCodec(CoreCodec):
         if over:
             raise ValueError(f"{op.op_id} does not fit the trainer core's buffers: {', '.join(over)}")
 
-    def split(self, op):
-        if op.fault is None:
-            self.check_fits(op)
-        return [op]
-
     def compute_cycles_bound(self, op):
         g = self.geometry(op)
         per_tile = g["KB"] + g["K"] + 8
