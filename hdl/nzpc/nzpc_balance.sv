@@ -52,7 +52,7 @@ module nzpc_balance #(
         found = 1'b1;
       end
     end
-    return best;
+    pick_line = best;  // not `return`: Yosys (make area) rejects it here
   endfunction
 
   function automatic logic [SW-1:0] pick_lane(input logic [Lanes-1:0][31:0] load,
@@ -67,7 +67,7 @@ module nzpc_balance #(
         found = 1'b1;
       end
     end
-    return best;
+    pick_lane = best;
   endfunction
 
   wire [SW-1:0] jmax = pick_line(cost_q, line_taken_q);
