@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,11 @@ def setup_tool_env() -> None:
     # the precompiled-header rule as soon as Verilator splits a design into several C++ files.
     if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " -- CFG_CXXFLAGS_PCH_I=-include").strip()
+    # A Verilator build compiles its C++ files one after another unless make is told otherwise; the
+    # regression builds every core and size before its workers start, so use every core for it.
+    flags = os.environ["MAKEFLAGS"]
+    if not re.search(r"(^|\s)-?j", flags.split("--")[0]):
+        os.environ["MAKEFLAGS"] = f"-j{os.cpu_count() or 1} {flags}"
     if str(ROOT) not in sys.path:  # cocotb's runner hands sys.path to the simulator as PYTHONPATH
         sys.path.insert(0, str(ROOT))
     py_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
