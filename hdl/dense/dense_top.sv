@@ -24,10 +24,6 @@ module dense_top
   localparam int BufA = 0, BufB = 1, BufC = 2;
   localparam int AAddrW = $clog2(AWords), BAddrW = $clog2(BWords), CAddrW = $clog2(CWords);
   localparam int CountW = $clog2(NumMult + 1);
-  localparam int RowCntW = $clog2(Rows + 1);
-  localparam logic [RowCntW-1:0] RowsCnt = RowCntW'(Rows);
-  localparam int SelAW = KbA > 1 ? $clog2(KbA) : 1;
-  localparam int SelBW = KbB > 1 ? $clog2(KbB) : 1;
 
   // Rows and Cols must divide the FP16 values of an operand beat.
   `ACCEL_ASSERT_INIT(p_check_params, Rows * KbA == ValsPerWord && Cols * KbB == ValsPerWord)
@@ -88,148 +84,24 @@ module dense_top
   assign sram_rd[3] = '0;
   assign sram_wr[3] = '0;
 
-  // ---------------------------------------------------------------- job state
-  logic [15:0] m_q, n_q, k_q;              // shape latched at start
-  logic [31:0] m_tiles_q, n_tiles_q;
-  assign res_words = 32'(m_q) * n_tiles_q;
+  // ---------------------------------------------------------------- the GEMM engine
+  logic [31:0] c_words_q;                   // result words of the job, latched at start
+  always_ff @(posedge clk) begin : p_job
+    if (!rst_n || soft_reset) c_words_q <= '0;
+    else if (job_start) c_words_q <= c_words;
+  end
+  assign res_words = c_words_q;
   assign mac_units = CountW'(NumMult);
   assign mac_skipped = '0;
 
-  // ---------------------------------------------------------------- stage 0: step issue and reads
-  // Loop order: m-tile, n-tile, k. A step reads a new A (B) word every KbA (KbB) k-steps.
-  logic [31:0] mt0_q, nt0_q;
-  logic [15:0] k0_q;
-  logic issuing_q;                          // stage 0 still has steps to issue
-  logic advance;                            // the pipeline moves this cycle
-
-  wire s0_valid = busy && issuing_q;
-  wire s0_step = s0_valid && advance;
-  wire s0_last_k = k0_q == k_q - 1;
-  wire s0_last_n = nt0_q == n_tiles_q - 1;
-  wire s0_last_m = mt0_q == m_tiles_q - 1;
-  wire [31:0] k_blocks_a = ceil_div(32'(k_q), KbA);
-  wire [31:0] k_blocks_b = ceil_div(32'(k_q), KbB);
-
-  assign a_re = s0_step && (32'(k0_q) % KbA == 0);
-  assign b_re = s0_step && (32'(k0_q) % KbB == 0);
-  assign a_raddr = AAddrW'(mt0_q * k_blocks_a + 32'(k0_q) / KbA);
-  assign b_raddr = BAddrW'(nt0_q * k_blocks_b + 32'(k0_q) / KbB);
-
-  // ---------------------------------------------------------------- stage 1: MAC
-  logic s1_valid_q, s1_first_q, s1_last_q;
-  logic [31:0] s1_mt_q, s1_nt_q;
-  logic [SelAW-1:0] s1_sel_a_q;
-  logic [SelBW-1:0] s1_sel_b_q;
-  logic [Rows-1:0][15:0] a_vec;
-  logic [Cols-1:0][15:0] b_vec;
-  logic [Rows-1:0] row_valid;
-  logic [Cols-1:0] col_valid;
-  logic [Rows*Cols*32-1:0] acc_next;
-
-  always_comb begin : p_operands
-    for (int i = 0; i < Rows; i++) begin
-      a_vec[i] = a_rdata[(32'(s1_sel_a_q) * Rows + i) * 16 +: 16];
-      row_valid[i] = s1_mt_q * Rows + 32'(i) < 32'(m_q);
-    end
-    for (int j = 0; j < Cols; j++) begin
-      b_vec[j] = b_rdata[(32'(s1_sel_b_q) * Cols + j) * 16 +: 16];
-      col_valid[j] = s1_nt_q * Cols + 32'(j) < 32'(n_q);
-    end
-  end
-
-  wire mac_en = s1_valid_q && advance;
-
-  dense_array #(.Rows(Rows), .Cols(Cols)) u_array (
-    .clk_i(clk), .rst_ni(rst_n),
-    .en_i(mac_en), .first_i(s1_first_q),
-    .a_i(a_vec), .b_i(b_vec), .row_valid_i(row_valid), .col_valid_i(col_valid),
-    .acc_next_o(acc_next), .effectual_o(mac_effectual)
+  fp16_gemm #(
+    .Rows(Rows), .Cols(Cols), .BeatW(256), .AAddrW(AAddrW), .BAddrW(BAddrW), .CAddrW(CAddrW)
+  ) u_gemm (
+    .clk_i(clk), .rst_ni(rst_n), .clear_i(soft_reset),
+    .start_i(job_start), .m_i(dim_m), .n_i(dim_n), .k_i(dim_k), .done_o(job_done),
+    .a_re_o(a_re), .a_raddr_o(a_raddr), .a_rdata_i(a_rdata),
+    .b_re_o(b_re), .b_raddr_o(b_raddr), .b_rdata_i(b_rdata),
+    .c_we_o(c_we), .c_waddr_o(c_waddr), .c_wdata_o(c_wdata),
+    .effectual_o(mac_effectual)
   );
-
-  // ---------------------------------------------------------------- writeback
-  // A finished tile is copied to wb_data_q and written one row per cycle while the next tile
-  // computes; the pipeline holds only if a tile finishes before the previous one is written.
-  logic [Rows*Cols*32-1:0] wb_data_q;
-  logic [31:0] wb_mt_q, wb_nt_q;
-  logic [Cols-1:0] wb_col_valid_q;
-  logic [RowCntW-1:0] wb_left_q, wb_row_q;
-
-  assign advance = !(s1_valid_q && s1_last_q && wb_left_q > 1);
-  wire tile_end = mac_en && s1_last_q;
-  wire [31:0] rows_left = 32'(m_q) - s1_mt_q * Rows;
-  wire [RowCntW-1:0] rows_in_tile = rows_left < Rows ? rows_left[RowCntW-1:0] : RowsCnt;
-
-  assign c_we = wb_left_q != 0;
-  assign c_waddr = CAddrW'((wb_mt_q * Rows + 32'(wb_row_q)) * n_tiles_q + wb_nt_q);
-  always_comb begin : p_wb_row
-    for (int j = 0; j < Cols; j++) begin
-      c_wdata[j*32 +: 32] = wb_col_valid_q[j] ? wb_data_q[(32'(wb_row_q) * Cols + j) * 32 +: 32]
-                                              : 32'd0;
-    end
-  end
-
-  // ---------------------------------------------------------------- sequencing
-  wire pipeline_empty = !issuing_q && !s1_valid_q && wb_left_q == 0;
-  assign job_done = busy && pipeline_empty;
-
-  always_ff @(posedge clk) begin : p_seq
-    if (!rst_n || soft_reset) begin
-      issuing_q <= 1'b0;
-      s1_valid_q <= 1'b0;
-      wb_left_q <= '0;
-      m_q <= '0;
-      n_q <= '0;
-      k_q <= '0;
-      m_tiles_q <= '0;
-      n_tiles_q <= '0;
-      mt0_q <= '0;
-      nt0_q <= '0;
-      k0_q <= '0;
-    end else begin
-      if (job_start) begin
-        issuing_q <= 1'b1;
-        m_q <= dim_m;
-        n_q <= dim_n;
-        k_q <= dim_k;
-        m_tiles_q <= m_tiles;
-        n_tiles_q <= n_tiles;
-        mt0_q <= '0;
-        nt0_q <= '0;
-        k0_q <= '0;
-      end
-      // stage 0 counters
-      if (s0_step) begin
-        k0_q <= s0_last_k ? '0 : k0_q + 1;
-        if (s0_last_k) begin
-          nt0_q <= s0_last_n ? '0 : nt0_q + 1;
-          if (s0_last_n) begin
-            mt0_q <= mt0_q + 1;
-            if (s0_last_m) issuing_q <= 1'b0;
-          end
-        end
-      end
-      // stage 1 registers
-      if (advance) begin
-        s1_valid_q <= s0_valid;
-        s1_first_q <= k0_q == 0;
-        s1_last_q <= s0_last_k;
-        s1_mt_q <= mt0_q;
-        s1_nt_q <= nt0_q;
-        s1_sel_a_q <= SelAW'(32'(k0_q) % KbA);
-        s1_sel_b_q <= SelBW'(32'(k0_q) % KbB);
-      end
-      // writeback
-      if (tile_end) begin
-        wb_data_q <= acc_next;
-        wb_mt_q <= s1_mt_q;
-        wb_nt_q <= s1_nt_q;
-        wb_col_valid_q <= col_valid;
-        wb_left_q <= rows_in_tile;
-        wb_row_q <= '0;
-      end else if (wb_left_q != 0) begin
-        wb_left_q <= wb_left_q - 1;
-        wb_row_q <= wb_row_q + 1;
-      end
-    end
-  end
 endmodule

@@ -11,18 +11,18 @@ area = load_script("area")
 
 def test_the_units_are_the_manifests_area_units_with_the_reference_first():
     units = area.select_units()
-    assert units[0].area_reference and (units[0].core, units[0].top) == ("dense", "dense_array")
+    assert units[0].area_reference and (units[0].core, units[0].top) == ("dense", "fp16_mac_array")
     assert [(u.core, u.name) for u in units[1:]] == [
         (n, u.name) for n in cores.core_names() for u in cores.load_core(n).area_units if not u.area_reference]
-    assert {u.top for u in units} == {"dense_array", "dqstp_shift_array", "dqstp_wg_array", "trainer_lanes",
+    assert {u.top for u in units} == {"fp16_mac_array", "dqstp_shift_array", "dqstp_wg_array", "trainer_lanes",
                                       "trainer_bn", "nzpc_balance"}
     assert sum(u.area_reference for u in units) == 1
 
 
 def test_designs_select_units_and_the_reference_always_comes_along():
-    assert [u.top for u in area.select_units(["dense"])] == ["dense_array"]
-    assert [u.top for u in area.select_units(["dqstp"])] == ["dense_array", "dqstp_shift_array", "dqstp_wg_array"]
-    assert [u.top for u in area.select_units(["swpu"])] == ["dense_array"]   # swpu names no unit
+    assert [u.top for u in area.select_units(["dense"])] == ["fp16_mac_array"]
+    assert [u.top for u in area.select_units(["dqstp"])] == ["fp16_mac_array", "dqstp_shift_array", "dqstp_wg_array"]
+    assert [u.top for u in area.select_units(["swpu"])] == ["fp16_mac_array"]   # swpu names no unit
     with pytest.raises(ValueError, match="unknown design"):
         area.select_units(["nosuchcore"])
 
@@ -53,9 +53,9 @@ def test_every_unit_source_exists_and_its_top_is_declared_there():
 def test_yosys_script_uses_paths_relative_to_the_root_and_the_unit_parameters():
     ref = area.select_units()[0]
     script = area.yosys_script(ref)
-    assert "read_verilog -sv -Ihdl/common hdl/dense/dense_array.sv" in script and str(ROOT) not in script
-    assert "chparam -set Rows 4 -set Cols 4 dense_array" in script
-    assert script.endswith("synth -noabc -flatten -top dense_array; stat")
+    assert "read_verilog -sv -Ihdl/common hdl/common/fp16_mac_array.sv" in script and str(ROOT) not in script
+    assert "chparam -set Rows 4 -set Cols 4 fp16_mac_array" in script
+    assert script.endswith("synth -noabc -flatten -top fp16_mac_array; stat")
 
 
 def test_list_prints_every_unit_without_running_yosys(capsys, monkeypatch):
@@ -68,7 +68,7 @@ def test_list_prints_every_unit_without_running_yosys(capsys, monkeypatch):
 
 
 def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
-    cells = {"dense_array": 400, "dqstp_shift_array": 100, "dqstp_wg_array": 200}
+    cells = {"fp16_mac_array": 400, "dqstp_shift_array": 100, "dqstp_wg_array": 200}
     monkeypatch.setattr(area, "cell_count", lambda unit: {"cells": cells[unit.top], "by_kind": {}})
     out = tmp_path / "area.json"
     assert area.main(["--designs", "dense dqstp", "--json", str(out)]) == 0
@@ -76,4 +76,4 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["units"][data["reference"]]["vs_reference"] == 1.0
     assert {u["top"]: u["vs_reference"] for u in data["units"].values()} == {
-        "dense_array": 1.0, "dqstp_shift_array": 0.25, "dqstp_wg_array": 0.5}
+        "fp16_mac_array": 1.0, "dqstp_shift_array": 0.25, "dqstp_wg_array": 0.5}

@@ -1,27 +1,20 @@
 """The dense core's side of the testbench: CSR values, operand packing and result unpacking for
 C[MxN] = A[MxK] . B[KxN]. Expected values and MAC counts come from models/golden.py only.
 
-Packing (matches hdl/dense/dense_top.sv): a 256-bit operand beat holds 16 FP16 lanes. A word
-(mt, kb) holds rows mt*R .. mt*R+R-1 for k-steps kb*KA .. kb*KA+KA-1 at lane kk*R + i (KA = 16/R);
-B word (nt, kb) holds columns nt*C .. nt*C+C-1 at lane kk*C + j. Padding is zero. A result beat is
-one C-wide FP32 row segment, row-major: (m, nt).
+Packing: hdl/common/fp16_gemm.sv's word format, verif/common/gemm_packing.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from models import golden
-from verif.common.agents import rows_from_beats, words_to_ints
 from verif.common.cores import load_core
 from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation, gemm_shape
+from verif.common.gemm_packing import LANES, Fp16GemmFormat, ceil_div
 
-LANES = load_csr_map(load_core("dense").rdl).in_beat_bits // 16  # FP16 values per operand beat
+assert load_csr_map(load_core("dense").rdl).in_beat_bits == 16 * LANES, "fp16_gemm words are one beat"
 BUF_A, BUF_B = 0, 1
-
-
-def ceil_div(x: int, d: int) -> int:
-    return -(-x // d)
 
 
 class DenseCodec(CoreCodec):
@@ -32,6 +25,7 @@ class DenseCodec(CoreCodec):
         self.rows, self.cols = rows, cols
         self.a_words, self.b_words, self.c_words = a_words, b_words, c_words
         self.num_mult = rows * cols
+        self.format = Fp16GemmFormat(rows, cols)
 
     shape = staticmethod(gemm_shape)
 
@@ -50,33 +44,24 @@ class DenseCodec(CoreCodec):
             phase = 3
         return [("DIM_M", m), ("DIM_N", n), ("DIM_K", k), ("PHASE", phase)]
 
-    @staticmethod
-    def pack_tiles(x: np.ndarray, tile: int) -> list[int]:
-        """Rows of x in groups of `tile`, `16/tile` columns (k-steps) per word, lane = kk * tile + row."""
-        rows, k = x.shape
-        ksteps = LANES // tile
-        groups, kblk = ceil_div(rows, tile), ceil_div(k, ksteps)
-        padded = np.zeros((groups * tile, kblk * ksteps), dtype=np.float16)
-        padded[:rows, :k] = x
-        words = padded.reshape(groups, tile, kblk, ksteps).transpose(0, 2, 3, 1).reshape(-1, LANES)
-        return words_to_ints(words.view(np.uint16))
+    pack_tiles = staticmethod(Fp16GemmFormat.pack_tiles)
 
     def pack_a(self, a: np.ndarray) -> list[int]:
-        return self.pack_tiles(a, self.rows)
+        return self.format.pack_a(a)
 
     def pack_b(self, b: np.ndarray) -> list[int]:
-        return self.pack_tiles(b.T, self.cols)  # B's columns are the array's columns
+        return self.format.pack_b(b)
 
     def frames(self, op):
         return [(BUF_A, self.pack_a(op.operands["a"])), (BUF_B, self.pack_b(op.operands["b"]))]
 
     def result_beats(self, op):
         m, n, _ = self.shape(op)
-        return m * ceil_div(n, self.cols)
+        return self.format.c_words(m, n)
 
     def decode(self, op, beats):
         m, n, _ = self.shape(op)
-        return rows_from_beats(beats, m, n, self.cols, np.float32)
+        return self.format.decode(beats, m, n)
 
     def expected(self, op):
         return golden.gemm_fp16(op.operands["a"], op.operands["b"])
@@ -116,6 +101,4 @@ class DenseCodec(CoreCodec):
         return np.concatenate(rows, axis=0)
 
     def compute_cycles_bound(self, op):
-        m, n, k = self.shape(op)
-        tiles = ceil_div(m, self.rows) * ceil_div(n, self.cols)
-        return tiles * (k + self.rows) + 16
+        return self.format.cycles_bound(*self.shape(op))

@@ -1,7 +1,8 @@
 // Rows x Cols output-stationary FP16 array: PE (i,j) accumulates a_i[i] x b_i[j] in FP32 each
 // enabled cycle (FP16 x FP16 exact product, FP32 add with round to nearest even). A fresh
 // accumulation starts from +0 when first_i is set, as models/golden.py:gemm_fp16 does.
-module dense_array #(
+// The MACs of fp16_gemm (dense's datapath, rowpipe's head); sparse lanes use fp16_mul directly.
+module fp16_mac_array #(
   parameter int Rows = 4,
   parameter int Cols = 4,
   localparam int CountW = $clog2(Rows * Cols + 1)
