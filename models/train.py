@@ -36,7 +36,7 @@ DEFAULT_EPOCHS = 20
 FIXTURES = Path(__file__).parent / "data" / "records"
 FIXTURE_SEED = 0
 # per method: the layers the committed records hold (a conv and the fc layer(s) of its network)
-FIXTURE_LAYERS = {"dqstp": "conv2,fc", "rowpipe": "conv2,fc1,fc2"}
+FIXTURE_LAYERS = {"dqstp": "conv2,fc", "rowpipe": "conv1,conv2,conv3,fc1,fc2"}
 FIXTURE_SPEC = "layers={layers};phases=FF,BP,WG;steps=first,last;samples=2"
 # Methods recorded under several option settings: method -> {sub-folder: settings}
 FIXTURE_VARIANTS = {"nzpc": {a: [f"activation={a}"] for a in ("relu", "relu6", "leakyrelu")}}

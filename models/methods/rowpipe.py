@@ -21,7 +21,6 @@ import numpy as np
 
 from models import golden
 from models.executor import GemmOp
-from models.formats import pack_fields, to_fields
 from models.layers import Activation, Linear
 from models.lowering import im2col, matrix_to_nchw, out_size
 from models.methods.base import Method, Options
@@ -80,7 +79,8 @@ class QuantConv:
         op = GemmOp(self.name, "FF", self.w2d, (cols * np.float32(self.s_in)).astype(np.float32),
                     kind="int_dequant", per_sample=ho * wo,
                     aux={"a_q": ("MK", self.q_w), "b_q": ("KN", cols.astype(np.uint8)),
-                         "scale": ("M", self.scale), "shift": ("M", self.shift)},
+                         "scale": ("M", self.scale), "shift": ("M", self.shift),
+                         "x_q": ("", q.astype(np.uint8))},
                     meta=dict(layer_type="conv", x_shape=[b, c, h, w], w_shape=[len(self.q_w), c, self.k, self.k],
                               y_shape=[b, len(self.q_w), ho, wo], kernel=self.k, pad=self.pad, stride=self.stride,
                               lowering="A=s_w*q_w[Cout,Cin*kh*kw], B=s_x*im2col(q_x)", requantized=self.s_out is not None,
@@ -91,9 +91,53 @@ class QuantConv:
             out = golden.requantize_unsigned(y, self.act_bits)
         else:
             out = np.maximum(y, 0).astype(np.float32)
-        if self.pool:
-            out = out.reshape(b, -1, ho // 2, 2, wo // 2, 2).max(axis=(3, 5))
-        return out
+        return max_pool2(out) if self.pool else out
+
+
+def max_pool2(x: np.ndarray) -> np.ndarray:
+    """2x2 max pooling, stride 2, over the last two axes (even sizes)."""
+    h, w = x.shape[-2:]
+    if h % 2 or w % 2:
+        raise ValueError(f"max_pool2 needs an even height and width, got {h}x{w}")
+    return x.reshape(x.shape[:-2] + (h // 2, 2, w // 2, 2)).max(axis=(-3, -1))
+
+
+@dataclass
+class FrozenConv:
+    """One frozen integer conv layer as the core takes it: INT4 weights q_w[Cout, Cin, k, k], the
+    dequantizer's FP16 scale and shift per output channel, zero padding, stride 1."""
+    q_w: np.ndarray
+    scale: np.ndarray
+    shift: np.ndarray
+    pad: int
+
+    @property
+    def k(self) -> int:
+        return self.q_w.shape[-1]
+
+
+def frozen_conv(x_q: np.ndarray, layer: FrozenConv, w_bits: int = 4, act_bits: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """One image x_q[C, H, W] (UINT) through a frozen conv: (acc [Cout, Ho, Wo] int64, y FP16)."""
+    c, h, w = x_q.shape
+    cols = im2col(x_q[None].astype(np.int64), layer.k, layer.k, layer.pad)
+    acc = golden.int_gemm(layer.q_w.reshape(len(layer.q_w), -1), cols, w_bits, act_bits,
+                          a_signed=True, b_signed=False)
+    ho, wo = out_size(h, layer.k, layer.pad, 1), out_size(w, layer.k, layer.pad, 1)
+    y = golden.dequant_affine(acc, layer.scale, layer.shift)
+    return acc.reshape(-1, ho, wo), y.reshape(-1, ho, wo)
+
+
+def pipeline_pair(x_q: np.ndarray, first: FrozenConv, second: FrozenConv, pool: bool,
+                  w_bits: int = 4, act_bits: int = 4) -> dict[str, np.ndarray]:
+    """What the RowPipe core computes in one CONV job, for one image x_q[C, H, W]: the first layer,
+    ReLU and requantization (golden.requantize_unsigned), an optional 2x2 max pool, the second layer.
+    Returns every intermediate: acc1, y1, q1 (requantized), q1p (layer 2's input), acc2, y2 (FP16,
+    the job's result)."""
+    acc1, y1 = frozen_conv(x_q, first, w_bits, act_bits)
+    q1 = golden.requantize_unsigned(y1, act_bits)
+    q1p = max_pool2(q1) if pool else q1
+    acc2, y2 = frozen_conv(q1p, second, w_bits, act_bits)
+    return {"acc1": acc1, "y1": y1, "q1": q1, "q1p": q1p, "acc2": acc2, "y2": y2}
 
 
 def row_buffer_bits(c: int, h: int, w: int, k: int, bits: int) -> dict:
@@ -208,22 +252,18 @@ class Rowpipe(Method):
     def record_arrays(self, op, ctx, a16, b16, c):
         if op.kind != "int_dequant":
             return {}, {}
-        wb = ctx.recorder.word_bits
         o = self.options
         a_q, b_q = op.aux_array("a_q"), op.aux_array("b_q")
         acc = golden.int_gemm(a_q, b_q, o.w_bits, o.act_bits, a_signed=True, b_signed=False)
         y = golden.dequant_affine(acc, op.aux_array("scale"), op.aux_array("shift"))
         arrays = dict(a_q=a_q, b_q=b_q, scale=op.aux_array("scale"), shift=op.aux_array("shift"),
-                      acc=acc.astype(np.int32), y=y,
-                      a_q_words=pack_fields(to_fields(a_q.astype(np.int8), o.w_bits), o.w_bits, wb),
-                      b_q_words=pack_fields(to_fields(b_q, o.act_bits), o.act_bits, wb))
+                      x_q=op.aux_array("x_q")[:op.samples], acc=acc.astype(np.int32), y=y)
         outputs = ["acc", "y"]
         described = dict(a_q=f"int8 holding INT{o.w_bits} weights", b_q=f"uint8 holding UINT{o.act_bits} activations",
                          scale="float16[M]: dequantizer scale (s_x s_w, BN and next 1/s_x folded)",
                          shift="float16[M]: dequantizer shift", acc="golden.int_gemm(a_q, b_q)",
                          y="golden.dequant_affine(acc, scale, shift)",
-                         a_q_words=f"a_q row-major, {o.w_bits}-bit two's complement fields",
-                         b_q_words=f"b_q row-major, {o.act_bits}-bit fields")
+                         x_q="uint8[samples, Cin, H, W]: the input map b_q is the im2col of")
         if op.meta.get("requantized"):
             arrays["q_out"] = golden.requantize_unsigned(y, o.act_bits)
             outputs.append("q_out")
