@@ -140,9 +140,12 @@ def pipeline_pair(x_q: np.ndarray, first: FrozenConv, second: FrozenConv, pool: 
     return {"acc1": acc1, "y1": y1, "q1": q1, "q1p": q1p, "acc2": acc2, "y2": y2}
 
 
-def row_buffer_bits(c: int, h: int, w: int, k: int, bits: int) -> dict:
-    """Input buffering of one layer: whole feature map vs a k+1-row line buffer."""
-    return {"whole_map": c * h * w * bits, "row_pipeline": c * min(k + 1, h) * w * bits, "banks": k + 1}
+def row_buffer_bits(c: int, h: int, w: int, k: int, bits: int, group: int = 1) -> dict:
+    """Input buffering of one layer (c x h x w at `bits` a value, channels padded to a multiple of
+    `group`, hdl/rowpipe's StageMacs): the whole feature map vs a line buffer of k+1 rows (k+1 banks,
+    row r in bank r mod (k+1)), the formula the RTL's parameters follow (Banks x RowWords words)."""
+    row = -(-c // group) * group * w * bits
+    return {"whole_map": h * row, "row_pipeline": min(k + 1, h) * row, "banks": k + 1}
 
 
 class QuantBackbone:

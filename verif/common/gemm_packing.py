@@ -55,6 +55,34 @@ class Fp16GemmFormat:
     def decode(self, beats: list[int], m: int, n: int) -> np.ndarray:
         return rows_from_beats(beats, m, n, self.cols, np.float32)
 
+    def tile_shape(self, m: int, n: int, k: int, a_words: int, b_words: int, c_words: int) -> tuple[int, int]:
+        """The largest M x N block whose A, B and C fit buffers of these word counts. K is never split:
+        a split would change the accumulation order that the golden model (and training) defines."""
+        k_words_a, k_words_b = ceil_div(k, LANES // self.rows), ceil_div(k, LANES // self.cols)
+        if k_words_a > a_words or k_words_b > b_words:
+            raise ValueError(f"K={k} does not fit the buffers even one tile wide "
+                             f"(at most {LANES // self.rows * a_words})")
+        m_tile = min(m, self.rows * (a_words // k_words_a))
+        n_tile = min(n, self.cols * (b_words // k_words_b), self.cols * (c_words // self.rows))
+        m_tile = min(m_tile, c_words // ceil_div(n_tile, self.cols))
+        if m_tile < m:
+            m_tile -= m_tile % self.rows
+        return m_tile, n_tile
+
+    @staticmethod
+    def split(a: np.ndarray, b: np.ndarray, m_tile: int, n_tile: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(label, A block, B block) of every M x N tile, row-major."""
+        m, n = a.shape[0], b.shape[1]
+        return [(f"m{m0}n{n0}", a[m0:m0 + m_tile], b[:, n0:n0 + n_tile])
+                for m0 in range(0, m, m_tile) for n0 in range(0, n, n_tile)]
+
+    @staticmethod
+    def join(results: list[np.ndarray], n: int, n_tile: int) -> np.ndarray:
+        """C from its tiles' results, in split()'s order."""
+        n_blocks = ceil_div(n, n_tile)
+        rows = [np.concatenate(results[i:i + n_blocks], axis=1) for i in range(0, len(results), n_blocks)]
+        return np.concatenate(rows, axis=0)
+
     def cycles_bound(self, m: int, n: int, k: int) -> int:
         """Compute cycles of one job: every output tile takes K MAC cycles plus its writeback."""
         return ceil_div(m, self.rows) * ceil_div(n, self.cols) * (k + self.rows) + 16

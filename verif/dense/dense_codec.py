@@ -71,34 +71,19 @@ class DenseCodec(CoreCodec):
         return m * n * k, golden.effectual_macs(op.operands["a"], op.operands["b"])
 
     def tile_shape(self, m: int, n: int, k: int) -> tuple[int, int]:
-        """The largest M x N block whose A, B and C fit the buffers. K is never split: a split
-        would change the accumulation order that the golden model (and training) defines."""
-        k_words_a, k_words_b = ceil_div(k, LANES // self.rows), ceil_div(k, LANES // self.cols)
-        if k_words_a > self.a_words or k_words_b > self.b_words:
-            raise ValueError(f"K={k} does not fit the buffers even one tile wide "
-                             f"(at most {LANES // self.rows * self.a_words})")
-        m_tile = min(m, self.rows * (self.a_words // k_words_a))
-        n_tile = min(n, self.cols * (self.b_words // k_words_b), self.cols * (self.c_words // self.rows))
-        m_tile = min(m_tile, self.c_words // ceil_div(n_tile, self.cols))
-        if m_tile < m:
-            m_tile -= m_tile % self.rows
-        return m_tile, n_tile
+        return self.format.tile_shape(m, n, k, self.a_words, self.b_words, self.c_words)
 
     def split(self, op):
         m, n, k = self.shape(op)
         m_tile, n_tile = self.tile_shape(m, n, k)
         if (m_tile, n_tile) == (m, n):
             return [op]
-        a, b = op.operands["a"], op.operands["b"]
-        return [Operation(f"{op.op_id}#m{m0}n{n0}", op.phase, {"a": a[m0:m0 + m_tile], "b": b[:, n0:n0 + n_tile]})
-                for m0 in range(0, m, m_tile) for n0 in range(0, n, n_tile)]
+        return [Operation(f"{op.op_id}#{label}", op.phase, {"a": a, "b": b})
+                for label, a, b in self.format.split(op.operands["a"], op.operands["b"], m_tile, n_tile)]
 
     def join(self, op, parts, results):
-        m, n, _ = self.shape(op)
-        _, n_tile = self.tile_shape(*self.shape(op))
-        n_blocks = ceil_div(n, n_tile)
-        rows = [np.concatenate(results[i:i + n_blocks], axis=1) for i in range(0, len(results), n_blocks)]
-        return np.concatenate(rows, axis=0)
+        m, n, k = self.shape(op)
+        return self.format.join(results, n, self.tile_shape(m, n, k)[1])
 
     def compute_cycles_bound(self, op):
         return self.format.cycles_bound(*self.shape(op))

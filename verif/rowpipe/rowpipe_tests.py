@@ -1,0 +1,234 @@
+"""pyuvm tests of the RowPipe core. Each prints its seed; SEED=<n> reproduces it.
+
+Run through `make sim DESIGN=rowpipe` (all tests) or `make sim DESIGN=rowpipe TESTS=<name>`.
+CONV jobs run one image through two frozen conv layers (row pipeline or layer by layer); HEAD jobs are
+the FP16 head's FF, BP and WG GEMMs. Every result is compared bit for bit with models/, and every
+line-buffer, read and dequantizer counter with the codec's count (verif/rowpipe/rowpipe_codec.py).
+"""
+from __future__ import annotations
+
+import cocotb
+import numpy as np
+import pyuvm
+
+from verif.common.cores import active_parameters, load_core
+from verif.common.csr_map import load_csr_map
+from verif.common.env import FAULT_ERRORS, AccelBaseTest, Operation
+from verif.rowpipe import rowpipe_coverage
+from verif.rowpipe.rowpipe_codec import RowpipeCodec
+from verif.rowpipe.rowpipe_stimulus import conv_op, head_op, record_ops
+
+CORE = load_core("rowpipe")
+PARAMS = active_parameters(CORE)  # the size this simulation was built with
+P = PARAMS["StageMacs"]
+
+
+def on_icarus() -> bool:
+    return cocotb.SIM_NAME.lower().startswith("icarus")
+
+
+class RowpipeTest(AccelBaseTest):
+    codec_class = RowpipeCodec
+    csr_map = load_csr_map(CORE.rdl)
+    coverage_sample = staticmethod(rowpipe_coverage.sample)
+
+    def small_conv(self, name: str, **kw) -> Operation:
+        shape = dict(h=6, w=5, c0=3, c1=P + 2, c2=P - 1)
+        shape.update(kw)
+        return conv_op(self.rng, name, **shape)
+
+
+@pyuvm.test()
+class test_random_pairs(RowpipeTest):
+    """Random CONV jobs (pool on and off, row pipeline and layer by layer, channels that fill and do
+    not fill a group of StageMacs) and HEAD jobs in FF, BP and WG: results and counters."""
+
+    def operations(self):
+        icarus = on_icarus()   # Icarus runs the FP dequantizers slowly: fewer, smaller jobs there
+        h, w = (6, 6) if icarus else (8, 8)     # layer by layer holds 8 rows (Banks x BankRows)
+        ops = []
+        for i, (pool, layerwise) in enumerate(((False, False), (True, False), (False, True), (True, True))):
+            c1 = P + 3 if i % 2 else 2 * P
+            ops.append(conv_op(self.rng, f"pair{i}/pool{int(pool)}/lw{int(layerwise)}", h, w, 3, c1, P + 1,
+                               pool=pool, layerwise=layerwise))
+            if icarus and i == 1:
+                break
+        for phase in ("FF", "BP", "WG"):
+            ops.append(head_op(self.rng, f"head/{phase}", phase, 9, 6, 21))
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_modes_agree(RowpipeTest):
+    """The same CONV jobs in the row pipeline and layer by layer: results bit-identical to each other
+    (and to models/), the pipeline ran both layers at once, used at most K2 + 1 rows and finished in
+    fewer cycles; layer by layer held the whole map and never overlapped."""
+
+    async def body(self):
+        icarus = on_icarus()
+        shapes = [dict(h=8, w=6, c0=2, c1=P, c2=P, pool=False),
+                  dict(h=12, w=6, c0=4, c1=P + 1, c2=3, pool=True)]    # 6 rows after the pool
+        results = {}
+        for i, shape in enumerate(shapes[:1] if icarus else shapes):
+            seed = int(self.rng.integers(1 << 31))
+            for layerwise in (False, True):
+                op = conv_op(np.random.default_rng(seed), f"agree{i}/{'layerwise' if layerwise else 'pipeline'}",
+                             layerwise=layerwise, **shape)
+                res = await self.env.agent.driver.execute(self.tag([op])[0])
+                self.env.agent.driver.ap.write(res)
+                results[(i, layerwise)] = res
+            pipe, whole = results[(i, False)], results[(i, True)]
+            assert pipe.result is not None and whole.result is not None, f"agree{i}: a job failed"
+            assert np.array_equal(pipe.result, whole.result), f"agree{i}: the modes' results differ"
+            cp, cw = pipe.counters, whole.counters
+            assert cp["CYC_COMPUTE"] < cw["CYC_COMPUTE"], \
+                f"agree{i}: the pipeline took {cp['CYC_COMPUTE']} cycles, layer by layer {cw['CYC_COMPUTE']}"
+            assert cp["PEAK_ROWS"] < cw["PEAK_ROWS"], f"agree{i}: PEAK_ROWS {cp['PEAK_ROWS']} vs {cw['PEAK_ROWS']}"
+            self.logger.info(f"agree{i}: pipeline {cp['CYC_COMPUTE']} cycles, {cp['PEAK_ROWS']} rows, "
+                             f"both busy {cp['BOTH_BUSY']}; layer by layer {cw['CYC_COMPUTE']} cycles, "
+                             f"{cw['PEAK_ROWS']} rows")
+
+
+@pyuvm.test()
+class test_extremes(RowpipeTest):
+    """INT4 weights only -8 and 7, UINT4 inputs only 0 and 15 (the largest accumulators), requantize
+    saturating at 15 and ReLU'ing negatives, ties x.5 rounding to even, layer-2 outputs overflowing to
+    +-inf, in both modes and with pool."""
+
+    def operations(self):
+        ops = [conv_op(self.rng, "extremes/pipeline", 6, 6, 4, P, 2, extremes=True),
+               conv_op(self.rng, "extremes/pool_layerwise", 6, 6, 3, P + 2, 3, extremes=True, pool=True,
+                       layerwise=True)]
+        return self.tag(ops[:1] if on_icarus() else ops)
+
+
+@pyuvm.test()
+class test_kernels_and_heights(RowpipeTest):
+    """Kernels 1..Banks-1 on both layers with every padding below the kernel, heights of one row up to
+    the most layer by layer holds (Banks x BankRows rows at K2 = Banks - 1), widths up to a full bank
+    row (Wi2 x G(c1) = RowWords)."""
+
+    def operations(self):
+        banks, bank_rows, row_words = PARAMS["Banks"], PARAMS["BankRows"], PARAMS["RowWords"]
+        kmax = banks - 1
+        ops = []
+        for k1 in range(1, kmax + 1):
+            for k2 in range(1, kmax + 1):
+                p1, p2 = int(self.rng.integers(k1)), int(self.rng.integers(k2))
+                ops.append(conv_op(self.rng, f"k{k1}p{p1}/k{k2}p{p2}", 5, 4, 2, P, 3, k1=k1, p1=p1, k2=k2, p2=p2))
+        tall = banks * bank_rows                       # layer 2's input rows layer by layer can hold
+        ops += [conv_op(self.rng, "one_row", 1, 4, 2, 3, 2, k1=1, p1=0, k2=1, p2=0),
+                conv_op(self.rng, "one_row_padded", 1, 3, 1, 2, 2, k1=kmax, p1=kmax - 1, k2=kmax, p2=kmax - 1),
+                conv_op(self.rng, f"tallest_layerwise/{tall}", tall, 3, 1, 2, 2, k2=kmax, p2=1, layerwise=True),
+                conv_op(self.rng, f"tall_pipeline/{2 * tall}", 2 * tall, 3, 1, 2, 2, k2=kmax, p2=1),
+                conv_op(self.rng, f"widest_row/{row_words}", 2, row_words, 1, P, 2, k1=1, p1=0)]
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_training_records(RowpipeTest):
+    """The records of rowpipe training (digits 5-9 on the frozen INT4 backbone; first and last step):
+    conv1 -> conv2 and conv2 -> pool -> conv3 in the row pipeline on each recorded image (layer 1's
+    input map and both layers' weights and dequantizer words from the records), and every FF, BP and
+    WG GEMM of the FP16 head."""
+
+    def operations(self):
+        return self.tag(record_ops())
+
+
+@pyuvm.test()
+class test_training_records_layerwise(RowpipeTest):
+    """The conv pairs of the records layer by layer (the whole intermediate map buffered)."""
+
+    def operations(self):
+        return self.tag([op for op in record_ops(layerwise=True, variant="layerwise") if op.meta["kind"] == "conv"])
+
+
+@pyuvm.test()
+class test_stream_pressure(RowpipeTest):
+    """Idle cycles on the operand stream and back-pressure on the result stream, crossed, on a CONV
+    job in the row pipeline and a HEAD job; the conflict counter stays 0 (scoreboard)."""
+
+    async def body(self):
+        await self.run_pressure_matrix(lambda label: [self.small_conv(f"pressure/{label}/conv", h=5, w=4),
+                                                      head_op(self.rng, f"pressure/{label}/head", "FF", 5, 6, 9)])
+
+
+@pyuvm.test()
+class test_bad_configurations(RowpipeTest):
+    """Each common fault (on CONV and HEAD jobs) and each RowPipe fault ends in STATUS.error with its
+    code; BAD_SCALE for a zero, a subnormal, an infinite and a NaN scale and a NaN shift; each time the
+    next job completes."""
+
+    def operations(self):
+        ops = []
+        for fault in FAULT_ERRORS:
+            for make in (lambda n: self.small_conv(n), lambda n: head_op(self.rng, n, "WG", 5, 6, 7)):
+                bad = make(f"fault/{fault}")
+                bad.fault = fault
+                ops += [bad, make(f"after/{fault}")]
+        for fault in RowpipeCodec.core_faults:
+            shape = dict(h=12, w=3, c0=1, c1=2, c2=2) if fault == "map_tall" else {}
+            bad = self.small_conv(f"fault/{fault}", **shape)
+            bad.fault = fault
+            ops += [bad, self.small_conv(f"after/{fault}")]
+        for name, value in (("subnormal", 3.0e-5), ("inf", np.inf), ("nan", np.nan)):
+            bad = self.small_conv(f"fault/bad_scale/{name}")
+            bad.fault, bad.meta["bad_scale_value"] = "bad_scale", value
+            ops += [bad]
+        bad = self.small_conv("fault/bad_shift/nan")
+        bad.operands["shift1"][0] = np.float16(np.nan)
+        bad.fault = "bad_scale"
+        ops += [bad, self.small_conv("after/bad_scale")]
+        return self.tag(ops)
+
+
+@pyuvm.test()
+class test_error_priority(RowpipeTest):
+    """Two or more errors in one job follow the shell's one priority, RowPipe's configuration codes in
+    their order (CONV_PHASE > KERNEL_BIG > BAD_PAD > OUT_EMPTY > POOL_ODD > ROW_LONG) below BAD_PHASE;
+    each pair sets different registers, so both errors are present; each case is followed by a good job."""
+
+    def priority_cases(self):
+        return self.PRIORITY_CASES + (
+            ("phase over core", None, ("bad_phase", "kernel_big"), "BAD_PHASE"),
+            ("oversize over core", None, ("oversize", "conv_phase"), "DIM_OVERSIZE"),
+            ("zero over core", None, ("zero_dim", "kernel_big"), "DIM_ZERO"),
+            ("conv phase over kernel", None, ("kernel_big", "conv_phase"), "CONV_PHASE"),
+            ("kernel over row", None, ("row_long", "kernel_big"), "KERNEL_BIG"),
+            ("pad over row", None, ("row_long", "bad_pad"), "BAD_PAD"),
+            ("empty over row", None, ("row_long", "out_empty"), "OUT_EMPTY"),
+            ("pool over row", None, ("row_long", "pool_odd"), "POOL_ODD"),
+            ("core over stream", "short", ("bad_pad",), "BAD_PAD"),
+            ("core over not loaded", "not_loaded", ("row_long",), "ROW_LONG"),
+        )
+
+    async def body(self):
+        await self.run_error_priority(lambda name: self.small_conv(name))
+
+
+@pyuvm.test()
+class test_reset_mid_operation(RowpipeTest):
+    """rst_n during an operand load and during a CONV compute, soft reset during a row-pipelined CONV
+    compute and during a HEAD compute: each time the core comes back idle and the next job is correct."""
+
+    async def body(self):
+        big = lambda name: conv_op(self.rng, name, 12, 8, 8, 2 * P, P)    # noqa: E731
+        await self.interrupt(big("interrupted/load"), "load", soft=False)
+        await self.run_ops(self.tag([self.small_conv("after_reset/load")]))
+        await self.interrupt(big("interrupted/compute"), "compute", soft=False, after_cycles=100)
+        await self.run_ops(self.tag([self.small_conv("after_reset/compute")]))
+        await self.interrupt(big("interrupted/soft"), "compute", soft=True, after_cycles=300)
+        await self.run_ops(self.tag([self.small_conv("after_soft/conv")]))
+        await self.interrupt(head_op(self.rng, "interrupted/head", "FF", 16, 16, 64), "compute", soft=True,
+                             after_cycles=10)
+        await self.run_ops(self.tag([head_op(self.rng, "after_soft/head", "BP", 7, 5, 9)]))
+
+
+@pyuvm.test(expect_fail=True)
+class test_scoreboard_catches_corruption(RowpipeTest):
+    """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""
+    corrupt_result = True
+
+    def operations(self):
+        return self.tag([self.small_conv("corrupted", h=3, w=3)])
