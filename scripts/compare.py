@@ -138,6 +138,7 @@ def row(rec: str, variant: str, op: dict, base: dict) -> dict:
         "effectual_macs": op["effectual_macs"], "dense_macs": op["dense_macs"], "mac_slots": op["mac_slots"],
         "sram_by_buffer": op["sram_by_buffer"], "core_counters": op.get("core_counters", {}),
         "parts": op.get("parts") or [],
+        "images": op.get("images", 1),      # a conv operation run as one job per image (rowpipe)
     }
 
 

@@ -160,29 +160,19 @@ module rowpipe_stage #(
   logic [RowW-1:0] s1_yo_q, s1_xo_q;
   logic [7:0] s1_g_q;
   logic [P-1:0] s1_lane_ok_q;
-  logic [P-1:0][AccW-1:0] acc_q, acc_next;
-  logic [3:0] act;
-  logic [EffW-1:0] eff;
+  logic [P-1:0][AccW-1:0] acc_next;
+  logic [P-1:0][3:0] w_lanes;
   logic dq_ready;
 
-  always_comb begin : p_mac
-    act = in_data_i[4 * s1_sel_in_q +: 4];
-    eff = '0;
-    for (int j = 0; j < P; j++) begin
-      acc_next[j] = (s1_first_q ? '0 : acc_q[j])
-                    + AccW'($signed(w_data_i[4 * (32'(s1_sel_w_q) * P + j) +: 4])
-                            * $signed({1'b0, act}));
-      if (s1_lane_ok_q[j] && w_data_i[4 * (32'(s1_sel_w_q) * P + j) +: 4] != 4'd0
-          && act != 4'd0) begin
-        eff = eff + 1'b1;
-      end
-    end
-  end
-
+  assign w_lanes = w_data_i[32'(s1_sel_w_q) * P * 4 +: P * 4];
   assign advance = !(s1_valid_q && s1_last_q && !dq_ready);
   wire mac_en = s1_valid_q && advance;
   assign mac_o = mac_en;
-  assign eff_o = mac_en ? eff : '0;
+
+  rowpipe_mac_array #(.P(P)) u_macs (
+    .clk_i, .rst_ni, .en_i(mac_en), .first_i(s1_first_q), .act_i(in_data_i[4 * s1_sel_in_q +: 4]),
+    .w_i(w_lanes), .lane_ok_i(s1_lane_ok_q), .acc_next_o(acc_next), .eff_o
+  );
   assign dq_stall_o = s1_valid_q && s1_last_q && !dq_ready;
 
   // ---------------------------------------------------------------- dequantizer
@@ -278,7 +268,6 @@ module rowpipe_stage #(
         s1_g_q <= g_q;
         s1_lane_ok_q <= lane_ok_g;
       end
-      if (mac_en) acc_q <= acc_next;
     end
   end
 endmodule

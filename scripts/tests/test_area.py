@@ -15,7 +15,7 @@ def test_the_units_are_the_manifests_area_units_with_the_reference_first():
     assert [(u.core, u.name) for u in units[1:]] == [
         (n, u.name) for n in cores.core_names() for u in cores.load_core(n).area_units if not u.area_reference]
     assert {u.top for u in units} == {"fp16_mac_array", "dqstp_shift_array", "dqstp_wg_array", "trainer_lanes",
-                                      "trainer_bn", "nzpc_balance"}
+                                      "trainer_bn", "nzpc_balance", "rowpipe_mac_array", "rowpipe_dequant"}
     assert sum(u.area_reference for u in units) == 1
 
 

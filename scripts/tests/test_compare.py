@@ -100,7 +100,8 @@ def test_default_records_are_the_union_of_the_compared_cores_compare_records():
     everyone = compare.default_records(cores.core_names())
     assert everyone == list(dict.fromkeys(r for n in cores.core_names() for r in cores.load_core(n).compare_records))
     assert set(map(str, everyone)) == {str(ROOT / "models/data/compare/swpu-s85"), str(ROOT / "models/data/records/dqstp"),
-                                       str(ROOT / "models/data/records/trainer"), str(ROOT / "models/data/records/nzpc")}
+                                       str(ROOT / "models/data/records/trainer"), str(ROOT / "models/data/records/nzpc"),
+                                       str(ROOT / "models/data/records/rowpipe")}
     assert compare.default_records(["dense", "swpu"]) == [ROOT / "models/data/compare/swpu-s85"]
     for name in cores.core_names():
         for r in cores.load_core(name).compare_records:

@@ -347,7 +347,7 @@ class RowpipeCodec(CoreCodec):
         word_bytes = self.macs_per_stage * ACT_BITS / 8
         row_bytes = g.wi2 * self.G(g.c1) * word_bytes
         return {"kind": "conv", "variant": "layerwise" if op.meta.get("layerwise") else "pipeline",
-                "parts": list(op.meta.get("parts", [])),
+                "parts": list(op.meta.get("parts", [])), "images": len(images(op)),
                 "both_busy": counters["BOTH_BUSY"], "peak_rows": counters["PEAK_ROWS"],
                 "line_buffer_bytes": (g.k2 + 1) * row_bytes, "whole_map_bytes": g.hi2 * row_bytes}
 
