@@ -40,6 +40,11 @@ def setup_tool_env() -> None:
     flags = os.environ["MAKEFLAGS"]
     if not re.search(r"(^|\s)-?j", flags.split("--")[0]):
         os.environ["MAKEFLAGS"] = f"-j{os.cpu_count() or 1} {flags}"
+    # Every Verilator build compiles the same runtime files (verilated.cpp, verilated_vpi.cpp, ...):
+    # with ccache installed they are compiled once per machine (a coverage build of dense: 19 -> 13 s).
+    if shutil.which("ccache") and "OBJCACHE" not in os.environ["MAKEFLAGS"]:
+        options, _, variables = os.environ["MAKEFLAGS"].partition("--")
+        os.environ["MAKEFLAGS"] = f"{options.strip()} -- OBJCACHE=ccache {variables.strip()}".strip()
     if str(ROOT) not in sys.path:  # cocotb's runner hands sys.path to the simulator as PYTHONPATH
         sys.path.insert(0, str(ROOT))
     py_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
