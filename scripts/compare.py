@@ -27,8 +27,14 @@ from models.records import RecordError, load_records  # noqa: E402
 from verif.common.cores import ROOT, baseline_core, core_names, load_core  # noqa: E402
 
 DEFINITIONS = {
+    "end_to_end_cycles": "the headline: load + compute + drain cycles (CYC_LOAD + CYC_COMPUTE + CYC_DRAIN), "
+                         "summed over the operation's jobs; no core overlaps them (the loader is off while a "
+                         "job computes, results drain after done), so they add",
+    "speedup_end_to_end": "baseline (dense) end-to-end cycles / this core's, on the same operation",
+    "fraction_of_ideal_end_to_end": "speedup_end_to_end / ideal_speedup",
     "cycles": "compute cycles from start to done (CYC_COMPUTE), summed over the operation's jobs",
-    "speedup": "baseline (dense) cycles / this core's cycles on the same operation, same number of multipliers",
+    "speedup": "baseline (dense) compute cycles / this core's compute cycles on the same operation, same number "
+               "of multipliers",
     "ideal_speedup": "dense MACs / effectual MACs of this core (both operands non-zero, output not removed)",
     "fraction_of_ideal": "speedup / ideal_speedup",
     "utilization": "effectual MACs / (multipliers x compute cycles), from the core's counters",
@@ -38,7 +44,8 @@ DEFINITIONS = {
     "parts": "records a job does at once (dqstp: BP with WG); the baseline's row is then the sum of its runs "
              "of those records, and such jobs are totalled apart",
 }
-COLUMNS = ["op", "variant", "phase", "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "utilization",
+COLUMNS = ["op", "variant", "phase", "end_to_end_cycles", "speedup_end_to_end", "fraction_of_ideal_end_to_end",
+           "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "load_cycles", "drain_cycles", "utilization",
            "sram_reads", "toggles", "toggles_per_effectual_mac", "effectual_macs", "dense_macs"]
 
 
@@ -124,15 +131,26 @@ def combined_op(ops: list[dict], parts: list[str]) -> dict:
             "sram_by_buffer": {k: sum(op["sram_by_buffer"][k] for op in ops) for k in ops[0]["sram_by_buffer"]}}
 
 
+def end_to_end(op: dict) -> int:
+    return op["cycles"] + (op.get("load_cycles") or 0) + (op.get("drain_cycles") or 0)
+
+
+def ratio(num, den):
+    return num / den if num and den else None
+
+
 def row(rec: str, variant: str, op: dict, base: dict) -> dict:
     eff = op["golden_effectual_macs"]
-    speedup = base["cycles"] / op["cycles"] if op["cycles"] else None
+    speedup = ratio(base["cycles"], op["cycles"])
+    speedup_e2e = ratio(end_to_end(base), end_to_end(op))
     ideal = op["dense_macs"] / eff if eff else None
     return {
         "op": rec, "variant": variant, "phase": op["phase"], "cycles": op["cycles"],
         "load_cycles": op.get("load_cycles"), "drain_cycles": op.get("drain_cycles"),
+        "end_to_end_cycles": end_to_end(op), "speedup_end_to_end": speedup_e2e,
+        "fraction_of_ideal_end_to_end": ratio(speedup_e2e, ideal),
         "speedup": speedup, "ideal_speedup": ideal,
-        "fraction_of_ideal": speedup / ideal if speedup and ideal else None,
+        "fraction_of_ideal": ratio(speedup, ideal),
         "utilization": op["utilization"], "sram_reads": op["sram_reads"], "toggles": op.get("toggles"),
         "toggles_per_effectual_mac": op.get("toggles_per_effectual_mac"),
         "effectual_macs": op["effectual_macs"], "dense_macs": op["dense_macs"], "mac_slots": op["mac_slots"],
@@ -168,17 +186,22 @@ def totals(rows: list[dict], baseline: str) -> list[dict]:
 def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
     out = []
     base_cycles = {r["op"]: r["cycles"] for r in rows if r["variant"] == baseline}
+    base_e2e = {r["op"]: r["end_to_end_cycles"] for r in rows if r["variant"] == baseline}
     for variant in sorted({r["variant"] for r in rows}, key=lambda v: (v != baseline, v)):
         sel = [r for r in rows if r["variant"] == variant]
         cycles = sum(r["cycles"] for r in sel)
+        e2e = sum(r["end_to_end_cycles"] for r in sel)
         eff = sum(r["effectual_macs"] for r in sel)
         dense = sum(r["dense_macs"] for r in sel)
         golden_eff = sum(r["dense_macs"] / r["ideal_speedup"] for r in sel if r["ideal_speedup"])
         toggles = sum(r["toggles"] or 0 for r in sel)
-        speedup = sum(base_cycles[r["op"]] for r in sel) / cycles if cycles else None
+        speedup = ratio(sum(base_cycles[r["op"]] for r in sel), cycles)
+        speedup_e2e = ratio(sum(base_e2e[r["op"]] for r in sel), e2e)
         ideal = dense / golden_eff if golden_eff else None
-        out.append({"op": label, "variant": variant, "phase": "", "cycles": cycles, "speedup": speedup,
-                    "ideal_speedup": ideal, "fraction_of_ideal": speedup / ideal if speedup and ideal else None,
+        out.append({"op": label, "variant": variant, "phase": "", "end_to_end_cycles": e2e,
+                    "speedup_end_to_end": speedup_e2e, "fraction_of_ideal_end_to_end": ratio(speedup_e2e, ideal),
+                    "cycles": cycles, "speedup": speedup,
+                    "ideal_speedup": ideal, "fraction_of_ideal": ratio(speedup, ideal),
                     "utilization": eff / slots if (slots := sum(r["mac_slots"] for r in sel)) else None,
                     "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
                     "toggles_per_effectual_mac": toggles / eff if eff else None,
@@ -195,9 +218,12 @@ def fmt(value) -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    cols = ["op", "variant", "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "utilization",
-            "sram_reads", "toggles_per_effectual_mac"]
+    cols = ["op", "variant", "end_to_end_cycles", "speedup_end_to_end", "cycles", "speedup", "ideal_speedup",
+            "fraction_of_ideal_end_to_end", "utilization", "sram_reads", "toggles_per_effectual_mac"]
+    titles = {"end_to_end_cycles": "e2e_cycles", "speedup_end_to_end": "e2e_speedup", "cycles": "compute_cycles",
+              "speedup": "compute_speedup", "fraction_of_ideal_end_to_end": "e2e_fraction_of_ideal"}
     cells = [[fmt(r.get(c)) for c in cols] for r in rows]
+    cols = [titles.get(c, c) for c in cols]
     widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
     for line in cells:
@@ -205,8 +231,9 @@ def print_table(rows: list[dict]) -> None:
 
 
 def plot(rows: list[dict], path: Path, baseline: str) -> None:
-    """Per record set (one column of panels each): speedup against the ideal (log scale),
-    utilization and toggles per effectual MAC for every operation and variant."""
+    """Per record set (one column of panels each): end-to-end speedup (bars; compute-only as dots)
+    against the ideal (log scale), utilization and toggles per effectual MAC for every operation and
+    variant."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -225,7 +252,10 @@ def plot(rows: list[dict], path: Path, baseline: str) -> None:
         x = range(len(ops))
         for i, v in enumerate(variants):
             pos = [xi + (i + 1) * width for xi in x]
-            axes[0][col].bar(pos, [get.get((o, v), {}).get("speedup") or 0 for o in ops], width, label=v)
+            axes[0][col].bar(pos, [get.get((o, v), {}).get("speedup_end_to_end") or 0 for o in ops], width,
+                             label=f"{v} end to end")
+            axes[0][col].scatter(pos, [get.get((o, v), {}).get("speedup") or 0 for o in ops], s=12,
+                                 color="black", marker="o", zorder=3, label="compute only" if i == 0 else None)
         axes[0][col].scatter([xi + width * (len(variants) + 1) / 2 for xi in x],
                              [max(get.get((o, v), {}).get("ideal_speedup") or 0 for v in variants) for o in ops],
                              marker="_", s=300, color="black", zorder=3, label="ideal (dense MACs / effectual MACs)")
@@ -244,7 +274,7 @@ def plot(rows: list[dict], path: Path, baseline: str) -> None:
         for ax in (axes[0][col], axes[1][col], axes[2][col]):
             ax.legend(fontsize=7)
             ax.grid(axis="y", alpha=0.3)
-    axes[0][0].set_ylabel(f"speedup over {baseline} (log)")
+    axes[0][0].set_ylabel(f"speedup over {baseline}, end to end (log)")
     axes[1][0].set_ylabel("utilization")
     axes[2][0].set_ylabel("toggles / effectual MAC")
     fig.suptitle("the same operation records on each core (Verilator; proxies, see compare.json definitions)")

@@ -143,3 +143,16 @@ def test_dry_run_prints_the_plan_from_the_manifests(capsys):
         assert f"[compare] {name}: " in out
     assert "test_training_records,test_training_records_no_align" in out
     assert "models/data/compare/swpu-s85" in out and "models/data/records/dqstp" in out
+
+
+def test_end_to_end_adds_load_and_drain_and_is_the_headline():
+    dense = {"ops": [dict(entry("m/l/FF/5", "FF", 400, 6400, 3200), load_cycles=300, drain_cycles=100)]}
+    core = {"ops": [dict(entry("m/l/FF/5", "FF", 100, 6400, 3200), load_cycles=150, drain_cycles=50)]}
+    rows = compare.compare({"dense": dense, "core": core}, "dense")
+    r = by(rows, "m/l/FF/5", "core")
+    assert r["end_to_end_cycles"] == 300 and r["speedup"] == pytest.approx(4.0)
+    assert r["speedup_end_to_end"] == pytest.approx(800 / 300)
+    assert r["fraction_of_ideal_end_to_end"] == pytest.approx(800 / 300 / 2)
+    total = {(t["op"], t["variant"]): t for t in compare.totals(rows, "dense")}[("ALL m", "core")]
+    assert total["end_to_end_cycles"] == 300 and total["speedup_end_to_end"] == pytest.approx(800 / 300)
+    assert compare.COLUMNS.index("speedup_end_to_end") < compare.COLUMNS.index("speedup")
