@@ -60,6 +60,7 @@ area: setup
 	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
 
 cov: setup
+	@bash scripts/check_system.sh cov
 	$(VPY) scripts/coverage.py --seeds $(SEEDS)
 
 lint: setup
