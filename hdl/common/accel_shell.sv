@@ -227,10 +227,11 @@ module accel_shell
   );
 
   // ---------------------------------------------------------------- protocol assertions
-  // Checked out of reset and soft reset (a soft reset flushes a result frame mid-way on purpose).
+  // Checked out of reset, across soft resets too: a soft reset ends a result frame that has begun
+  // with a marker beat (buf_drain), so both streams stay AXI4-Stream legal through it.
   // Simulation-only: instance names start with u_chk_, and the toggle power proxy (scripts/sim.py)
   // leaves their own registers out.
-  wire chk_rst_n = rst_n && !soft_reset;
+  wire chk_rst_n = rst_n;
   // AXI4-Stream in and out: VALID held until READY with a stable payload, VALID/READY known.
   axi_channel_check #(.PayloadW(SHELL_IN_BEAT_BITS + 1 + SHELL_DEST_BITS)) u_chk_s_axis (
     .clk_i(clk), .rst_ni(chk_rst_n), .valid_i(s_axis_tvalid), .ready_i(s_axis_tready),
@@ -240,7 +241,7 @@ module accel_shell
     .payload_i({m_axis_tdata, m_axis_tlast}));
   // A result frame has exactly the job's result words, tlast on the last.
   axis_frame_check u_chk_result_frame (
-    .clk_i(clk), .rst_ni(chk_rst_n), .start_i(job_done), .words_i(res_words),
+    .clk_i(clk), .rst_ni(chk_rst_n), .start_i(job_done), .words_i(res_words), .abort_i(soft_reset),
     .valid_i(m_axis_tvalid), .ready_i(m_axis_tready), .last_i(m_axis_tlast));
   // AXI4-Lite: every channel's handshake, one response per request, legal response codes.
   axi_channel_check #(.PayloadW(15)) u_chk_axil_aw (

@@ -5,6 +5,7 @@ so Python never runs per cycle while the core computes.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from abc import ABC, abstractmethod
@@ -526,6 +527,55 @@ class AccelBaseTest(uvm_test):
         status = await self.csr.read_fields("STATUS")
         assert not status["busy"] and not status["done"] and not status["draining"], \
             f"{op.op_id}: after the {'soft ' if soft else ''}reset in {when}: {status}"
+
+    async def drain_job(self, op: Operation, soft_reset_after: int | None = None, stalled: bool = False) -> list[int]:
+        """Run one job of `op` (no tiling) and return its result frame's beats. With soft_reset_after,
+        CTRL.soft_reset is written that many cycles after the frame's first beat is offered, with
+        m_axis_tready held low from the start when `stalled`."""
+        codec, csr = self.codec, self.csr
+        await csr.write("CTRL", perf_clear=1, irq_clear=1)
+        for name, value in codec.csr_writes(op):
+            await csr.write(name, value)
+        for dest, beats in codec.frames(op):
+            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        if stalled:
+            self.sink.set_pause(itertools.repeat(1))
+        await csr.write("CTRL", start=1)
+        await wait_irq(self.dut, 4 * codec.compute_cycles_bound(op) + 2000)
+        if soft_reset_after is not None:
+            if not self.dut.m_axis_tvalid.value:
+                await with_timeout(RisingEdge(self.dut.m_axis_tvalid), 1000 * CLOCK_NS, "ns")
+            await ClockCycles(self.dut.clk, soft_reset_after)
+            await csr.write("CTRL", soft_reset=1)
+        self.sink.set_pause(None)
+        beats = await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 1000)
+        await csr.write("CTRL", irq_clear=1)
+        return beats
+
+    async def soft_reset_in_drain(self, op: Operation):
+        """A soft reset while `op`'s result frame streams out, with the result stream stalled and not:
+        the frame ends AXI4-Stream legal (the shell's checkers run throughout): the beats already
+        sent and the one on the bus are the job's own, then a marker beat (every data bit 1, tlast)
+        unless that beat was the last; the core is idle, not draining, and takes the next job."""
+        full = await self.drain_job(op)
+        result = self.codec.decode(op, full)
+        assert np.array_equal(result.view(np.uint32), self.codec.expected(op).view(np.uint32)), \
+            f"{op.op_id}: result mismatch before the soft-reset runs"
+        marker = (1 << len(self.dut.m_axis_tdata)) - 1
+        for stalled, after in ((True, 3), (False, 2)):
+            cut = await self.drain_job(op, soft_reset_after=after, stalled=stalled)
+            head, last = cut[:-1], cut[-1]
+            self.logger.info(f"{op.op_id}: soft reset in the drain ({'stalled' if stalled else 'flowing'}): "
+                             f"{len(cut)} of {len(full)} beats")
+            assert head == full[:len(head)], f"{op.op_id}: beats before the cut are not the job's own"
+            if len(cut) < len(full) or last != full[-1]:
+                assert last == marker and len(cut) < len(full), \
+                    f"{op.op_id}: a cut frame must end with the marker, got beat {len(cut)} = {last:#x}"
+            if stalled:
+                assert len(cut) == 2, f"{op.op_id}: a stalled frame cut at its first beat has 2 beats, got {len(cut)}"
+            status = await self.csr.read_fields("STATUS")
+            assert not status["busy"] and not status["draining"] and not status["error"], \
+                f"{op.op_id}: after the soft reset in the drain: {status}"
 
     # Two or more errors in one job, and the code the one priority (hdl/common/accel_shell.sv,
     # README) must report, written out per case: (name, frame fault while loading, CSR faults

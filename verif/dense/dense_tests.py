@@ -108,7 +108,8 @@ class test_error_priority(DenseTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(DenseTest):
-    """rst_n during an operand load and during compute, then soft reset during compute: each time the
+    """rst_n during an operand load and during compute, soft reset during compute and during the
+    result drain (stream stalled and flowing: the frame ends legally with a marker): each time the
     next job completes and is correct."""
 
     async def body(self):
@@ -120,6 +121,8 @@ class test_reset_mid_operation(DenseTest):
         await self.interrupt(random_op(self.rng, "interrupted/soft", 16, 16, 200), "compute", soft=True,
                              after_cycles=50)
         await self.run_ops(self.tag([random_op(self.rng, "after_soft_reset", 7, 9, 15, 0.3, 0.3)]))
+        await self.soft_reset_in_drain(random_op(self.rng, "soft_reset_in_drain", 12, 16, 9))
+        await self.run_ops(self.tag([random_op(self.rng, "after_soft_reset_in_drain", 7, 9, 15, 0.3, 0.3)]))
 
 
 @pyuvm.test()

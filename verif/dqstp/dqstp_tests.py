@@ -248,8 +248,9 @@ class test_error_priority(DqstpTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(DqstpTest):
-    """rst_n during an operand load, rst_n while EP and WG compute, then a soft reset while they
-    compute: each time the next job completes and is correct."""
+    """rst_n during an operand load, rst_n while EP and WG compute, a soft reset while they compute
+    and while their result frame drains (stream stalled and flowing: the frame ends legally with a
+    marker): each time the next job completes and is correct."""
 
     async def body(self):
         for i, (when, soft) in enumerate((("load", False), ("compute", False), ("compute", True))):
@@ -259,6 +260,8 @@ class test_reset_mid_operation(DqstpTest):
             after = random_op(self.rng, f"after_reset/{label}", ("FF", "WG", "BP")[i], 4, 15, 11, 9,
                               sparsity=0.4, wg=i == 2)
             await self.run_ops(self.tag([after]))
+        await self.soft_reset_in_drain(random_op(self.rng, "drain", "BP", 8, 40, 32, 24, sparsity=0.3, wg=True))
+        await self.run_ops(self.tag([random_op(self.rng, "after_drain_reset", "FF", 4, 15, 11, sparsity=0.4)]))
 
 
 @pyuvm.test(expect_fail=True)

@@ -183,8 +183,9 @@ class test_error_priority(NzpcTest):
 @pyuvm.test()
 class test_reset_mid_operation(NzpcTest):
     """rst_n during an operand load and during compute, soft reset during an FF compute (the mask it
-    was writing is invalid: the next masked job ends in MASK_MISSING) and during a masked BP compute
-    (the mask stays): each time the next job completes and is correct."""
+    was writing is invalid: the next masked job ends in MASK_MISSING), during a masked BP compute
+    (the mask stays) and during an FF result drain (stream stalled and flowing: the frame ends legally
+    with a marker): each time the next job completes and is correct."""
 
     async def body(self):
         big = lambda name, layer=7: ff_op(self.rng, name, 16, 4 * LANES, 200, "relu", layer=layer)  # noqa: E731
@@ -202,6 +203,8 @@ class test_reset_mid_operation(NzpcTest):
         await self.run_ops(self.tag(ops))
         await self.interrupt(ops[-2], "compute", soft=True, after_cycles=20)    # the masked BP job
         await self.run_ops(self.tag(ops[-2:]))
+        await self.soft_reset_in_drain(ff_op(self.rng, "drain/FF", 16, LANES + 3, 19, "relu", layer=13))
+        await self.run_ops(self.tag([small_ff(self.rng, "after_drain_reset", layer=14)]))
 
 
 @pyuvm.test()

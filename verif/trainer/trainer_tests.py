@@ -218,7 +218,8 @@ class test_error_priority(TrainerTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(TrainerTest):
-    """rst_n during an operand load and during compute, soft reset during a speculated compute: each
+    """rst_n during an operand load and during compute, soft reset during a speculated compute and
+    during a result drain (stream stalled and flowing: the frame ends legally with a marker): each
     time the next job completes and is correct."""
 
     async def body(self):
@@ -229,6 +230,8 @@ class test_reset_mid_operation(TrainerTest):
         await self.run_ops(self.tag([masked_op(self.rng, "after_reset/compute", "WG", 7, 9, 15)]))
         await self.interrupt(big("interrupted/soft"), "compute", soft=True, after_cycles=50)
         await self.run_ops(self.tag([with_bn(self.rng, spec_op(self.rng, "after_soft_reset", 7, 9, 15), 1)]))
+        await self.soft_reset_in_drain(spec_op(self.rng, "drain", 16, 2 * LANES, 40))
+        await self.run_ops(self.tag([spec_op(self.rng, "after_drain_reset", 7, 9, 15)]))
 
 
 @pyuvm.test()

@@ -24,6 +24,7 @@ module assert_tb #(
   // a result frame: announcement and AXI4-Stream beats
   input logic        start_i,
   input logic [31:0] words_i,
+  input logic        abort_i,
   input logic        s_valid_i,
   input logic        s_ready_i,
   input logic        s_last_i,
@@ -74,6 +75,7 @@ module assert_tb #(
     .rst_ni,
     .start_i,
     .words_i,
+    .abort_i,
     .valid_i(s_valid_i),
     .ready_i(s_ready_i),
     .last_i (s_last_i)

@@ -41,6 +41,9 @@ VIOLATIONS = {
     "frame_beat_without_frame": "u_frame.BeatWithoutFrame_A",
     "frame_start_overlap": "u_frame.StartAfterFrameSent_A",
     "frame_start_empty": "u_frame.StartEmptyFrame_A",
+    "frame_cut_without_last": "u_frame.CutFrameEnds_A",
+    "frame_cut_too_long": "u_frame.CutFrameEnds_A",
+    "frame_dropped_then_beat": "u_frame.BeatWithoutFrame_A",
     "lb_overwrite_live": "u_linebuf.ConflictNever_A",
     "lb_layerwise_overwrite": "u_linebuf.ConflictNever_A",
     "lb_read_unwritten": "u_linebuf.ConflictNever_A",
@@ -50,12 +53,12 @@ X_ONLY = ("chan_valid_x", "chan_ready_x")
 # Run on a build with MaxOutstanding=0: fails at time 0, before any clock edge.
 INIT_VIOLATION = ("init_max_outstanding_zero", "u_axil.MaxOutstandingPositive_A")
 # Legal traffic: must pass silently on every build.
-LEGAL = ("legal_traffic", "linebuf_legal")
+LEGAL = ("legal_traffic", "linebuf_legal", "frame_cut_legal")
 # Conflicts on purpose, checked by counters: pass only where the assertions are compiled out.
 OFF_ONLY = ("linebuf_conflict_count",)
 
 INPUTS = ("ch_valid_i", "ch_ready_i", "ch_payload_i", "aw_hs_i", "w_hs_i", "b_valid_i", "b_ready_i",
-          "b_resp_i", "ar_hs_i", "r_valid_i", "r_ready_i", "r_resp_i", "start_i", "words_i",
+          "b_resp_i", "ar_hs_i", "r_valid_i", "r_ready_i", "r_resp_i", "start_i", "words_i", "abort_i",
           "s_valid_i", "s_ready_i", "s_last_i", "lb_clear_i", "lb_start_i", "lb_layerwise_i", "lb_k_i",
           "lb_released_i", "lb_we_i", "lb_wrow_i", "lb_waddr_i", "lb_wdata_i", "lb_re_i", "lb_rrow_i",
           "lb_raddr_i")
@@ -84,7 +87,7 @@ async def cycle(dut, **values) -> None:
 async def idle(dut, n: int = 5) -> None:
     """Nothing offered for n edges: a violation that fires one edge late still fires in the test."""
     await cycle(dut, ch_valid_i=0, ch_ready_i=0, aw_hs_i=0, w_hs_i=0, b_valid_i=0, b_ready_i=0,
-                ar_hs_i=0, r_valid_i=0, r_ready_i=0, start_i=0, s_valid_i=0, s_ready_i=0,
+                ar_hs_i=0, r_valid_i=0, r_ready_i=0, start_i=0, abort_i=0, s_valid_i=0, s_ready_i=0,
                 lb_we_i=0, lb_re_i=0, lb_start_i=0, lb_clear_i=0)
     await ClockCycles(dut.clk_i, n - 1)
 
@@ -297,6 +300,66 @@ async def frame_start_overlap(dut) -> None:
     await cycle(dut, start_i=1, words_i=3)
     await cycle(dut, start_i=0, s_valid_i=1, s_ready_i=1, s_last_i=0)
     await cycle(dut, start_i=1, words_i=3, s_valid_i=0)  # two beats of the first frame unsent
+    await idle(dut)
+
+
+async def beat(dut, last: int, ready: int = 1, abort: int = 0) -> None:
+    """One beat offered (taken when ready), no start; abort: a soft reset in the same cycle."""
+    await cycle(dut, start_i=0, abort_i=abort, s_valid_i=1, s_ready_i=ready, s_last_i=last)
+
+
+@cocotb.test()
+async def frame_cut_legal(dut) -> None:
+    """A soft reset (abort_i) cuts a frame as buf_drain does: the beat on the bus then a tlast
+    marker; a marker alone after beats were sent; the held beat when it was the last one; a frame
+    with nothing sent dropped whole; each time the next frame is checked normally."""
+    await reset(dut)
+    await cycle(dut, start_i=1, words_i=5)
+    await beat(dut, 0)
+    await beat(dut, 0, ready=0, abort=1)          # on the bus, not taken, at the abort
+    await beat(dut, 0)                              # ... taken
+    await beat(dut, 1)                              # the marker
+    await cycle(dut, s_valid_i=0, start_i=1, words_i=2)
+    await beat(dut, 0)
+    await cycle(dut, s_valid_i=0, abort_i=1)        # nothing on the bus: the marker ends it
+    await beat(dut, 1)
+    await cycle(dut, s_valid_i=0, start_i=1, words_i=2)
+    await beat(dut, 0)
+    await beat(dut, 1, ready=0, abort=1)          # the frame's real last beat is on the bus
+    await beat(dut, 1)
+    await cycle(dut, s_valid_i=0, start_i=1, words_i=3)
+    await cycle(dut, start_i=0, abort_i=1)          # nothing sent: dropped
+    await cycle(dut, abort_i=0, start_i=1, words_i=1)
+    await beat(dut, 1)
+    await idle(dut)
+
+
+@cocotb.test()
+async def frame_cut_without_last(dut) -> None:
+    await reset(dut)
+    await cycle(dut, start_i=1, words_i=4)
+    await beat(dut, 0)
+    await cycle(dut, s_valid_i=0, abort_i=1)
+    await beat(dut, 0)                              # the one beat left must carry tlast
+    await idle(dut)
+
+
+@cocotb.test()
+async def frame_cut_too_long(dut) -> None:
+    await reset(dut)
+    await cycle(dut, start_i=1, words_i=6)
+    await beat(dut, 0, ready=0, abort=1)
+    await beat(dut, 0)
+    await beat(dut, 0)                              # a third beat after the cut
+    await idle(dut)
+
+
+@cocotb.test()
+async def frame_dropped_then_beat(dut) -> None:
+    await reset(dut)
+    await cycle(dut, start_i=1, words_i=3)
+    await cycle(dut, start_i=0, abort_i=1)          # nothing sent or on the bus: dropped
+    await beat(dut, 1)
     await idle(dut)
 
 
