@@ -52,6 +52,46 @@ module buf_drain #(
   wire on_bus = !ending && !fifo_empty && !m_axis_tready;
   wire open_after = (sent_any_q || fifo_sent) && remaining_q - 32'(fifo_sent) != 0;
 
+  // Next state. A soft reset stops reading and forgets the frame's counts; the beat on the bus is
+  // held and the marker armed unless the frame is already ending.
+  logic [31:0] next_d, remaining_d;
+  logic sent_any_d, hold_d, hold_last_d, marker_d;
+  logic [DataW-1:0] hold_data_d;
+  always_comb begin : p_next
+    next_d = next_q;
+    remaining_d = remaining_q;
+    sent_any_d = sent_any_q;
+    hold_d = hold_q;
+    hold_last_d = hold_last_q;
+    hold_data_d = hold_data_q;
+    marker_d = marker_q;
+    if (ending && sent) begin            // the held beat or the marker is taken
+      hold_d = 1'b0;
+      marker_d = hold_q && !hold_last_q;
+    end
+    if (soft_reset_i) begin
+      next_d = '0;
+      remaining_d = '0;
+      sent_any_d = 1'b0;
+      if (!ending) begin
+        hold_d = on_bus;
+        hold_last_d = fifo_last;
+        hold_data_d = fifo_data;
+        marker_d = !on_bus && open_after;
+      end
+    end else if (start_i && !ending) begin
+      next_d = '0;
+      remaining_d = words_i;
+      sent_any_d = 1'b0;
+    end else begin
+      if (re_o) next_d = next_q + 1;
+      if (fifo_sent) begin
+        remaining_d = remaining_q - 1;
+        sent_any_d = 1'b1;
+      end
+    end
+  end
+
   always_ff @(posedge clk_i) begin : p_regs
     if (!rst_ni) begin
       next_q <= '0;
@@ -62,41 +102,17 @@ module buf_drain #(
       hold_q <= 1'b0;
       hold_last_q <= 1'b0;
       marker_q <= 1'b0;
-    end else if (soft_reset_i) begin
-      next_q <= '0;
-      remaining_q <= '0;
-      inflight_q <= 1'b0;
-      inflight_last_q <= 1'b0;
-      sent_any_q <= 1'b0;
-      if (!ending) begin
-        hold_q <= on_bus;
-        hold_last_q <= fifo_last;
-        hold_data_q <= fifo_data;
-        marker_q <= !on_bus && open_after;
-      end else if (sent) begin              // already ending: the same rules as below
-        hold_q <= 1'b0;
-        marker_q <= hold_q && !hold_last_q;
-      end
     end else begin
-      inflight_q <= re_o;
-      inflight_last_q <= re_o && (next_q + 1 == words_i);
-      if (ending) begin
-        if (sent) begin
-          hold_q <= 1'b0;
-          marker_q <= hold_q && !hold_last_q;
-        end
-      end else if (start_i) begin
-        next_q <= '0;
-        remaining_q <= words_i;
-        sent_any_q <= 1'b0;
-      end else begin
-        if (re_o) next_q <= next_q + 1;
-        if (fifo_sent) begin
-          remaining_q <= remaining_q - 1;
-          sent_any_q <= 1'b1;
-        end
-      end
+      next_q <= next_d;
+      remaining_q <= remaining_d;
+      inflight_q <= re_o && !soft_reset_i;
+      inflight_last_q <= re_o && !soft_reset_i && (next_q + 1 == words_i);
+      sent_any_q <= sent_any_d;
+      hold_q <= hold_d;
+      hold_last_q <= hold_last_d;
+      marker_q <= marker_d;
     end
+    hold_data_q <= hold_data_d;
   end
 
   sync_fifo #(.Depth(FifoDepth), .Width(DataW + 1)) u_fifo (

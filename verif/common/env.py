@@ -528,10 +528,11 @@ class AccelBaseTest(uvm_test):
         assert not status["busy"] and not status["done"] and not status["draining"], \
             f"{op.op_id}: after the {'soft ' if soft else ''}reset in {when}: {status}"
 
-    async def drain_job(self, op: Operation, soft_reset_after: int | None = None, stalled: bool = False) -> list[int]:
+    async def drain_job(self, op: Operation, soft_reset_after: int | None = None, stalled: bool = False,
+                        soft_resets: int = 1) -> list[int]:
         """Run one job of `op` (no tiling) and return its result frame's beats. With soft_reset_after,
-        CTRL.soft_reset is written that many cycles after the frame's first beat is offered, with
-        m_axis_tready held low from the start when `stalled`."""
+        CTRL.soft_reset is written (`soft_resets` times) that many cycles after the frame's first beat
+        is offered, with m_axis_tready held low from the start when `stalled`."""
         codec, csr = self.codec, self.csr
         await csr.write("CTRL", perf_clear=1, irq_clear=1)
         for name, value in codec.csr_writes(op):
@@ -546,7 +547,8 @@ class AccelBaseTest(uvm_test):
             if not self.dut.m_axis_tvalid.value:
                 await with_timeout(RisingEdge(self.dut.m_axis_tvalid), 1000 * CLOCK_NS, "ns")
             await ClockCycles(self.dut.clk, soft_reset_after)
-            await csr.write("CTRL", soft_reset=1)
+            for _ in range(soft_resets):
+                await csr.write("CTRL", soft_reset=1)
         self.sink.set_pause(None)
         beats = await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 1000)
         await csr.write("CTRL", irq_clear=1)
@@ -562,8 +564,8 @@ class AccelBaseTest(uvm_test):
         assert np.array_equal(result.view(np.uint32), self.codec.expected(op).view(np.uint32)), \
             f"{op.op_id}: result mismatch before the soft-reset runs"
         marker = (1 << len(self.dut.m_axis_tdata)) - 1
-        for stalled, after in ((True, 3), (False, 2)):
-            cut = await self.drain_job(op, soft_reset_after=after, stalled=stalled)
+        for stalled, after in ((True, 3), (False, 2)):   # stalled: a second soft reset while the frame ends
+            cut = await self.drain_job(op, soft_reset_after=after, stalled=stalled, soft_resets=1 + stalled)
             head, last = cut[:-1], cut[-1]
             self.logger.info(f"{op.op_id}: soft reset in the drain ({'stalled' if stalled else 'flowing'}): "
                              f"{len(cut)} of {len(full)} beats")
