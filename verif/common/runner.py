@@ -149,10 +149,24 @@ def build(core: CoreConfig, opts: BuildOptions):
         if opts.coverage:
             build_args += ["--coverage-line", "--coverage-toggle"]  # --coverage-expr crashes this Verilator on dense_top
     runner = _verilator_runner(public_ports_vlt(core)) if opts.sim == "verilator" else get_runner(opts.sim)
-    runner.build(sources=sources, includes=[INCLUDE_DIR], hdl_toplevel=core.toplevel, build_dir=build_dir(core, opts),
-                 parameters=opts.parameters(core),
-                 timescale=("1ns", "1ps"), waves=opts.waves, build_args=build_args,
-                 always=opts.sim == "icarus")
+    out = build_dir(core, opts)
+    out.mkdir(parents=True, exist_ok=True)
+    # Parallel pytest workers may build the same configuration at once (make test: a core's smoke
+    # tests and the protocol proofs both use the default Verilator build): one builds, the others
+    # then find it up to date.
+    # Icarus rebuilds only on newer sources by itself: a stamp of what else defines the build (the
+    # parameters, the file list) forces a rebuild when that changes, and only then, so that no
+    # worker rewrites sim.vvp while another one runs it.
+    options = json.dumps([opts.parameters(core), [str(x) for x in sources], build_args], sort_keys=True)
+    stamp = out / ".build_options"
+    with open(out / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        changed = not stamp.exists() or stamp.read_text() != options
+        runner.build(sources=sources, includes=[INCLUDE_DIR], hdl_toplevel=core.toplevel, build_dir=out,
+                     parameters=opts.parameters(core),
+                     timescale=("1ns", "1ps"), waves=opts.waves, build_args=build_args,
+                     always=opts.sim == "icarus" and changed)
+        stamp.write_text(options)
     return runner
 
 
