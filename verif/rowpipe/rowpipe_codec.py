@@ -181,12 +181,11 @@ class RowpipeCodec(CoreCodec):
         if kind(op) == "head":
             return [(BUF_W1, self.head.pack_a(op.operands["a"])), (BUF_W2, self.head.pack_b(op.operands["b"]))]
         o = op.operands
-        shift2 = o["shift2"]
         scale2 = np.array(o["scale2"], np.float16)
         if op.fault == "bad_scale":     # a zero scale on the last channel of layer 2
             scale2[-1] = np.float16(op.meta.get("bad_scale_value", 0.0))
         return [(BUF_W1, self.pack_weights(o["w1"], o["scale1"], o["shift1"])),
-                (BUF_W2, self.pack_weights(o["w2"], scale2, shift2)),
+                (BUF_W2, self.pack_weights(o["w2"], scale2, o["shift2"])),
                 (BUF_X, self.pack_x(self.one_image(op)))]
 
     # ---- configuration
@@ -273,8 +272,7 @@ class RowpipeCodec(CoreCodec):
             for layer, x_in, acc in ((l1, x, ref["acc1"]), (l2, ref["q1p"], ref["acc2"])):
                 co, ci, k, _ = layer.q_w.shape
                 dense += co * ci * k * k * acc.shape[1] * acc.shape[2]
-                cols = im2col(x_in[None].astype(np.int64), k, k, layer.pad)
-                effectual += int(((layer.q_w.reshape(co, -1) != 0).astype(np.int64) @ (cols != 0).astype(np.int64)).sum())
+                effectual += golden.effectual_macs(layer.q_w.reshape(co, -1), im2col(x_in[None], k, k, layer.pad))
         return dense, effectual
 
     def mac_units(self, op):
