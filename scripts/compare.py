@@ -41,6 +41,12 @@ DEFINITIONS = {
     "sram_reads": "SRAM word reads of every buffer during the operation (load, compute, drain)",
     "toggles_per_effectual_mac": "bit toggles of the whole core in the operation's window (FST) / the "
                                  "core's effectual MACs: a power proxy, not an energy figure",
+    "bank_conflicts": "the core's BANK_CONFLICT counter: requests that waited for a bank another requester held "
+                      "(cores whose every bank has one reader have none: the report says which)",
+    "software_bits": "bits the driver prepares in Python for the operation (manifest software_costs, sized on "
+                     "its dims): work a chip would do itself or be sent",
+    "iso_area_speedup": "end-to-end speedup x baseline logic cells / the core's (whole-core Yosys cells of make "
+                        "area, flip-flops included, SRAM bits apart): throughput per cell against dense",
     "parts": "records a job does at once (dqstp: BP with WG); the baseline's row is then the sum of its runs "
              "of those records, and such jobs are totalled apart",
 }
@@ -96,8 +102,9 @@ def variant_of(design: str, op_id: str) -> tuple[str, str]:
     return rec, f"{design}@{variant}" if variant else design
 
 
-def compare(summaries: dict[str, dict], baseline: str) -> list[dict]:
-    """One row per record and variant that ran on the baseline and on another core."""
+def compare(summaries: dict[str, dict], baseline: str, costs: dict[str, tuple] | None = None) -> list[dict]:
+    """One row per record and variant that ran on the baseline and on another core. `costs`: per core,
+    its manifest software_costs (sized on each operation's dims; left out when not given)."""
     by_op: dict[str, dict[str, dict]] = {}
     for design, summary in summaries.items():
         for op in summary["ops"]:
@@ -115,7 +122,7 @@ def compare(summaries: dict[str, dict], baseline: str) -> list[dict]:
         if base is None or len(variants) < 2:
             continue
         for variant, op in sorted(variants.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
-            rows.append(row(rec, variant, op, base))
+            rows.append(row(rec, variant, op, base, (costs or {}).get(variant.split("@")[0])))
     return rows
 
 
@@ -139,7 +146,7 @@ def ratio(num, den):
     return num / den if num and den else None
 
 
-def row(rec: str, variant: str, op: dict, base: dict) -> dict:
+def row(rec: str, variant: str, op: dict, base: dict, costs: tuple | None = None) -> dict:
     eff = op["golden_effectual_macs"]
     speedup = ratio(base["cycles"], op["cycles"])
     speedup_e2e = ratio(end_to_end(base), end_to_end(op))
@@ -157,6 +164,9 @@ def row(rec: str, variant: str, op: dict, base: dict) -> dict:
         "sram_by_buffer": op["sram_by_buffer"], "core_counters": op.get("core_counters", {}),
         "parts": op.get("parts") or [],
         "images": op.get("images", 1),      # a conv operation run as one job per image (rowpipe)
+        "bank_conflicts": op.get("core_counters", {}).get("BANK_CONFLICT"),
+        # what the driver prepared for it in Python (manifest software_costs on the operation's dims)
+        "software_bits": None if costs is None else sum(c.bits_for(op.get("dims") or {}) or 0 for c in costs),
     }
 
 
@@ -195,6 +205,7 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
         dense = sum(r["dense_macs"] for r in sel)
         golden_eff = sum(r["dense_macs"] / r["ideal_speedup"] for r in sel if r["ideal_speedup"])
         toggles = sum(r["toggles"] or 0 for r in sel)
+        conflicts = [r["bank_conflicts"] for r in sel if r.get("bank_conflicts") is not None]
         speedup = ratio(sum(base_cycles[r["op"]] for r in sel), cycles)
         speedup_e2e = ratio(sum(base_e2e[r["op"]] for r in sel), e2e)
         ideal = dense / golden_eff if golden_eff else None
@@ -205,8 +216,40 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
                     "utilization": eff / slots if (slots := sum(r["mac_slots"] for r in sel)) else None,
                     "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
                     "toggles_per_effectual_mac": toggles / eff if eff else None,
-                    "effectual_macs": eff, "dense_macs": dense})
+                    "effectual_macs": eff, "dense_macs": dense,
+                    "bank_conflicts": sum(conflicts) if conflicts else None,
+                    "software_bits": sum(r.get("software_bits") or 0 for r in sel)})
     return out
+
+
+def core_figures(totals: list[dict], baseline: str, area: dict | None) -> list[dict]:
+    """Per core variant, over its own record set ("ALL <method>" totals), the headline figures against the
+    baseline's totals on the same records; iso-area speedup when `area` (make area's JSON) has both cores."""
+    cells = {core: fig.get("cells") for core, fig in ((area or {}).get("cores") or {}).items()}
+    out = []
+    for t in totals:
+        method = t["op"][4:]
+        if not t["op"].startswith("ALL ") or " " in method or t["variant"] == baseline:
+            continue        # per-step and multi-record-job groups are not a core's headline
+        core = t["variant"].split("@")[0]
+        base = next(b for b in totals if b["op"] == t["op"] and b["variant"] == baseline)
+        iso = (t["speedup_end_to_end"] * cells[baseline] / cells[core]
+               if t["speedup_end_to_end"] and cells.get(core) and cells.get(baseline) else None)
+        out.append({"core": core, "variant": t["variant"], "records": method,
+                    **{k: t.get(k) for k in ("speedup_end_to_end", "speedup", "ideal_speedup",
+                                             "fraction_of_ideal_end_to_end", "fraction_of_ideal", "utilization",
+                                             "end_to_end_cycles", "cycles", "sram_reads",
+                                             "toggles_per_effectual_mac", "bank_conflicts", "software_bits")},
+                    "baseline_end_to_end_cycles": base["end_to_end_cycles"], "baseline_sram_reads": base["sram_reads"],
+                    "baseline_utilization": base["utilization"],
+                    "baseline_toggles_per_effectual_mac": base["toggles_per_effectual_mac"],
+                    "cells": cells.get(core), "baseline_cells": cells.get(baseline), "iso_area_speedup": iso})
+    return out
+
+
+def software_costs(designs: list[str]) -> dict[str, list[dict]]:
+    return {d: [{"what": c.what, "how_often": c.how_often, "bits": c.bits} for c in load_core(d).software_costs]
+            for d in designs}
 
 
 def fmt(value) -> str:
@@ -293,6 +336,8 @@ def main(argv=None) -> int:
                              "training method, the baseline runs them all (default: the union of the "
                              "compared cores' manifest compare_records)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--area", type=Path, default=ROOT / "build" / "area.json",
+                        help="make area's JSON, for iso-area figures (skipped when the file is missing)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-run", action="store_true",
                       help="re-tabulate the summaries of the last run instead of simulating again")
@@ -329,18 +374,23 @@ def main(argv=None) -> int:
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = {d: pool.submit(run_design, d, records, runs[d]) for d in designs}
             summaries = {d: json.loads(f.result().read_text()) for d, f in futures.items()}
-    rows = compare(summaries, baseline)
+    rows = compare(summaries, baseline, {d: load_core(d).software_costs for d in designs})
     if not rows:
         print(f"[compare] no operation of {', '.join(map(str, records))} ran on {baseline} and on another core",
               file=sys.stderr)
         return 1
-    all_rows = rows + totals(rows, baseline)
+    group_rows = totals(rows, baseline)
+    all_rows = rows + group_rows
+    area = json.loads(args.area.read_text()) if args.area.is_file() else None
+    if area is None:
+        print(f"[compare] no {args.area}: iso-area figures left out (run make area first)")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.json").write_text(json.dumps(
         {"records": [str(r) for r in records], "baseline": baseline, "designs": designs, "definitions": DEFINITIONS,
          "note": "cycles, utilization, SRAM reads and toggles are counted by the simulated RTL; toggles "
                  "are a power proxy for comparing cores, not an energy estimate",
-         "ops": rows, "totals": totals(rows, baseline)}, indent=1))
+         "cores": core_figures(group_rows, baseline, area), "software_costs": software_costs(designs),
+         "ops": rows, "totals": group_rows}, indent=1))
     with open(args.out / "compare.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()

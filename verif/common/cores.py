@@ -40,6 +40,12 @@ misspelt key cannot be silently ignored):
                       row, `top` is the unit's module, `sources` its RTL in compile order,
                       `parameters` its {name: int} (chparam), `area_reference` (bool, default false)
                       marks the one unit over all cores that every other is set against.
+  software_costs      list of {what, how_often, bits}, default []: what the driver computes in Python
+                      for the core and a chip would have to do itself or be sent (schedules,
+                      encodings, transposes, lowering). `what` and `how_often` are text; `bits`
+                      (optional) is an arithmetic expression over the operation's dims M, N, K, J
+                      giving the size of what is prepared, evaluated per operation of a run
+                      (scripts/compare.py; the report lists them).
   line_coverage_min   number (percent), required: the least line coverage (branch points count as
                       lines) of the core's own folder hdl/<name>/ that `make cov` accepts
                       (scripts/coverage.py).
@@ -74,8 +80,11 @@ def shell_sources() -> tuple[Path, ...]:
 DEFAULT_COMPARE_TEST = "test_training_records"
 PARAMETERS_ENV = "CORE_PARAMETERS"  # the parameters of the running build, set by verif/common/runner.py
 KEYS = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "sizes", "test_module", "testplan",
-        "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min"}
+        "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min",
+        "software_costs"}
 AREA_UNIT_KEYS = {"name", "top", "sources", "parameters", "area_reference"}
+SOFTWARE_COST_KEYS = {"what", "how_often", "bits"}
+DIM_NAMES = ("M", "N", "K", "J")
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,20 @@ class AreaUnit:
     sources: tuple[Path, ...]
     parameters: dict[str, int]
     area_reference: bool = False
+
+
+@dataclass(frozen=True)
+class SoftwareCost:
+    """One thing the driver precomputes for a core (manifest key software_costs)."""
+    what: str
+    how_often: str
+    bits: str | None = None     # expression over M, N, K, J
+
+    def bits_for(self, dims: dict[str, int]) -> int | None:
+        """The size in bits for an operation of these dims (missing dims count as 0)."""
+        if self.bits is None:
+            return None
+        return int(eval(self.bits, {"__builtins__": {}}, {d: int(dims.get(d) or 0) for d in DIM_NAMES}))
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,7 @@ class CoreConfig:
     compare_records: tuple[Path, ...] = ()
     area_units: tuple[AreaUnit, ...] = ()
     sizes: tuple[dict[str, int], ...] = ()
+    software_costs: tuple[SoftwareCost, ...] = ()
 
     @property
     def gen_dir(self) -> Path:
@@ -166,6 +190,8 @@ def load_core(name: str) -> CoreConfig:
                          for i, u in enumerate(cfg.get("area_units", []))),
         sizes=tuple(_size(cfg.get("parameters", {}), size, f"{where}: sizes[{i}]")
                     for i, size in enumerate(cfg.get("sizes", []))),
+        software_costs=tuple(_software_cost(c, f"{where}: software_costs[{i}]")
+                             for i, c in enumerate(cfg.get("software_costs", []))),
     )
 
 
@@ -198,6 +224,19 @@ def _area_unit(core: str, unit: dict, what: str) -> AreaUnit:
     return AreaUnit(core=core, name=unit["name"], top=unit["top"], sources=tuple(ROOT / s for s in unit["sources"]),
                     parameters=dict(unit.get("parameters", {})),
                     area_reference=_bool(unit.get("area_reference", False), f"{what}: area_reference"))
+
+
+def _software_cost(entry: dict, what: str) -> SoftwareCost:
+    unknown = sorted(set(entry) - SOFTWARE_COST_KEYS)
+    missing = sorted({"what", "how_often"} - set(entry))
+    if unknown or missing:
+        raise ValueError(f"{what}: unknown key(s) {unknown}, missing key(s) {missing}")
+    cost = SoftwareCost(what=entry["what"], how_often=entry["how_often"], bits=entry.get("bits"))
+    try:  # an expression over the dims only, checked once here so that a typo fails at load
+        cost.bits_for({d: 1 for d in DIM_NAMES})
+    except Exception as exc:  # noqa: BLE001 - any error of the expression is the manifest's
+        raise ValueError(f"{what}: bits {cost.bits!r} is not an expression over {', '.join(DIM_NAMES)} ({exc})")
+    return cost
 
 
 def baseline_core(names: list[str] | None = None) -> str:
