@@ -135,7 +135,17 @@ def combined_op(ops: list[dict], parts: list[str]) -> dict:
     return {**total, "phase": "+".join(op["phase"] for op in ops), "parts": parts,
             "utilization": total["effectual_macs"] / total["mac_slots"] if total["mac_slots"] else 0.0,
             "toggles": toggles, "toggles_per_effectual_mac": toggles / total["effectual_macs"] if total["effectual_macs"] else None,
-            "sram_by_buffer": {k: sum(op["sram_by_buffer"][k] for op in ops) for k in ops[0]["sram_by_buffer"]}}
+            "sram_by_buffer": {k: sum(op["sram_by_buffer"][k] for op in ops) for k in ops[0]["sram_by_buffer"]},
+            "toggles_by_instance": sum_counts(op.get("toggles_by_instance") or {} for op in ops)}
+
+
+def sum_counts(dicts) -> dict:
+    """Key-wise sum of count dicts (keys missing in some count as 0)."""
+    out: dict = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + (v or 0)
+    return out
 
 
 def end_to_end(op: dict) -> int:
@@ -162,11 +172,13 @@ def row(rec: str, variant: str, op: dict, base: dict, costs: tuple | None = None
         "toggles_per_effectual_mac": op.get("toggles_per_effectual_mac"),
         "effectual_macs": op["effectual_macs"], "dense_macs": op["dense_macs"], "mac_slots": op["mac_slots"],
         "sram_by_buffer": op["sram_by_buffer"], "core_counters": op.get("core_counters", {}),
+        "toggles_by_instance": op.get("toggles_by_instance") or {},
         "parts": op.get("parts") or [],
         "images": op.get("images", 1),      # a conv operation run as one job per image (rowpipe)
         "bank_conflicts": op.get("core_counters", {}).get("BANK_CONFLICT"),
         # what the driver prepared for it in Python (manifest software_costs on the operation's dims)
-        "software_bits": None if costs is None else sum(c.bits_for(op.get("dims") or {}) or 0 for c in costs),
+        "software_bits": None if costs is None else sum(c.bits_for(op.get("dims") or {}, op["phase"]) or 0
+                                                       for c in costs),
     }
 
 
@@ -218,7 +230,8 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
                     "toggles_per_effectual_mac": toggles / eff if eff else None,
                     "effectual_macs": eff, "dense_macs": dense,
                     "bank_conflicts": sum(conflicts) if conflicts else None,
-                    "software_bits": sum(r.get("software_bits") or 0 for r in sel)})
+                    "software_bits": sum(r.get("software_bits") or 0 for r in sel),
+                    "toggles_by_instance": sum_counts(r.get("toggles_by_instance") or {} for r in sel)})
     return out
 
 
@@ -242,13 +255,17 @@ def core_figures(totals: list[dict], baseline: str, area: dict | None) -> list[d
                                              "toggles_per_effectual_mac", "bank_conflicts", "software_bits")},
                     "baseline_end_to_end_cycles": base["end_to_end_cycles"], "baseline_sram_reads": base["sram_reads"],
                     "baseline_utilization": base["utilization"],
+                    "toggles_by_instance": t.get("toggles_by_instance") or {}, "effectual_macs": t["effectual_macs"],
+                    "baseline_toggles_by_instance": base.get("toggles_by_instance") or {},
+                    "baseline_effectual_macs": base["effectual_macs"],
                     "baseline_toggles_per_effectual_mac": base["toggles_per_effectual_mac"],
                     "cells": cells.get(core), "baseline_cells": cells.get(baseline), "iso_area_speedup": iso})
     return out
 
 
 def software_costs(designs: list[str]) -> dict[str, list[dict]]:
-    return {d: [{"what": c.what, "how_often": c.how_often, "bits": c.bits} for c in load_core(d).software_costs]
+    return {d: [{"what": c.what, "how_often": c.how_often, "bits": c.bits, "phases": "/".join(c.phases)}
+                for c in load_core(d).software_costs]
             for d in designs}
 
 

@@ -128,6 +128,27 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
         ax.legend(fontsize=8)
     save(fig, "utilization_traffic.png", "Utilization and SRAM reads, each core against dense on the same records.")
 
+    # Toggles per effectual MAC by top-level instance, each core variant beside dense on its records.
+    bars = []
+    for c in cores:
+        bars.append((c["variant"], c.get("toggles_by_instance") or {}, c.get("effectual_macs")))
+        bars.append((f"dense on {c['records']}", c.get("baseline_toggles_by_instance") or {},
+                     c.get("baseline_effectual_macs")))
+    bars = list({label: (label, t, e) for label, t, e in bars if t and e}.values())
+    if bars:
+        instances = sorted({i for _, t, _ in bars for i in t})
+        fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(bars)), 5))
+        bottom = [0.0] * len(bars)
+        for inst in instances:
+            vals = [t.get(inst, 0) / e for _, t, e in bars]
+            ax.bar(range(len(bars)), vals, 0.7, bottom=bottom, label=inst)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+        ax.set_xticks(range(len(bars)), [b[0] for b in bars], rotation=60, ha="right", fontsize=8)
+        ax.set_ylabel("bit toggles / effectual MAC")
+        ax.legend(fontsize=7, ncol=2)
+        save(fig, "toggles.png", "Toggle power proxy per effectual MAC, by top-level instance (u_shell: CSRs, "
+                                 "loader, drain, counters), each core beside dense on the same records.")
+
     if any(c.get("iso_area_speedup") for c in cores):
         fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(cores)), 4.5))
         ax.bar(x, [c.get("iso_area_speedup") or 0 for c in cores], 0.6)
@@ -178,7 +199,8 @@ def page(report: dict, figures: list[tuple[str, str]]) -> str:
                  "cells, flip-flop and SRAM bits, longest path and iso-area figures.</p>")
     costs = "".join(
         f"<h3>{html.escape(core)}</h3>" + table([("what", "what the driver computes"), ("how_often", "how often"),
-                                                  ("bits", "size (bits, over M N K J)")], items)
+                                                  ("bits", "size (bits, over M N K J)"),
+                                                  ("phases", "phases")], items)
         for core, items in compare["software_costs"].items() if items)
     figs = "".join(f"<figure><img src='{name}' alt='{html.escape(cap)}'><figcaption>{html.escape(cap)}"
                    f"</figcaption></figure>" for name, cap in figures)

@@ -134,3 +134,10 @@ def test_a_software_cost_that_is_not_an_expression_over_the_dims_is_an_error(tmp
     copy_manifest(tmp_path, monkeypatch, edit=lambda s: s.replace("software_costs: [", bad, 1))
     with pytest.raises(ValueError, match=r"software_costs\[0\].*M\*Q.*not an expression"):
         cores.load_core("dense")
+
+
+def test_a_software_cost_counts_only_in_its_phases():
+    xhat = next(c for c in cores.load_core("trainer").software_costs if c.what.startswith("x-hat"))
+    dims = {"M": 4, "N": 10, "K": 3}
+    assert xhat.bits_for(dims, "BP") == 4 * 10 * 16 and xhat.bits_for(dims, "FF") == 0
+    assert xhat.bits_for(dims, "BP+WG") == 4 * 10 * 16

@@ -40,12 +40,13 @@ misspelt key cannot be silently ignored):
                       row, `top` is the unit's module, `sources` its RTL in compile order,
                       `parameters` its {name: int} (chparam), `area_reference` (bool, default false)
                       marks the one unit over all cores that every other is set against.
-  software_costs      list of {what, how_often, bits}, default []: what the driver computes in Python
-                      for the core and a chip would have to do itself or be sent (schedules,
+  software_costs      list of {what, how_often, bits, phases}, default []: what the driver computes in
+                      Python for the core and a chip would have to do itself or be sent (schedules,
                       encodings, transposes, lowering). `what` and `how_often` are text; `bits`
                       (optional) is an arithmetic expression over the operation's dims M, N, K, J
-                      giving the size of what is prepared, evaluated per operation of a run
-                      (scripts/compare.py; the report lists them).
+                      giving the size of what is prepared, evaluated per operation of a run whose
+                      phase is in `phases` (default [FF, BP, WG]) (scripts/compare.py; the report
+                      lists them).
   line_coverage_min   number (percent), required: the least line coverage (branch points count as
                       lines) of the core's own folder hdl/<name>/ that `make cov` accepts
                       (scripts/coverage.py).
@@ -83,7 +84,8 @@ KEYS = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "siz
         "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min",
         "software_costs"}
 AREA_UNIT_KEYS = {"name", "top", "sources", "parameters", "area_reference"}
-SOFTWARE_COST_KEYS = {"what", "how_often", "bits"}
+SOFTWARE_COST_KEYS = {"what", "how_often", "bits", "phases"}
+PHASES = ("FF", "BP", "WG")
 DIM_NAMES = ("M", "N", "K", "J")
 
 
@@ -104,11 +106,15 @@ class SoftwareCost:
     what: str
     how_often: str
     bits: str | None = None     # expression over M, N, K, J
+    phases: tuple[str, ...] = PHASES
 
-    def bits_for(self, dims: dict[str, int]) -> int | None:
-        """The size in bits for an operation of these dims (missing dims count as 0)."""
+    def bits_for(self, dims: dict[str, int], phase: str | None = None) -> int | None:
+        """The size in bits for an operation of these dims (missing dims count as 0) and phase (0 for a
+        phase the cost does not apply to; a job of several phases, "BP+WG", counts each)."""
         if self.bits is None:
             return None
+        if phase is not None and not set(phase.split("+")) & set(self.phases):
+            return 0
         return int(eval(self.bits, {"__builtins__": {}}, {d: int(dims.get(d) or 0) for d in DIM_NAMES}))
 
 
@@ -231,7 +237,10 @@ def _software_cost(entry: dict, what: str) -> SoftwareCost:
     missing = sorted({"what", "how_often"} - set(entry))
     if unknown or missing:
         raise ValueError(f"{what}: unknown key(s) {unknown}, missing key(s) {missing}")
-    cost = SoftwareCost(what=entry["what"], how_often=entry["how_often"], bits=entry.get("bits"))
+    phases = tuple(entry.get("phases", PHASES))
+    if not phases or set(phases) - set(PHASES):
+        raise ValueError(f"{what}: phases {list(phases)} must be some of {', '.join(PHASES)}")
+    cost = SoftwareCost(what=entry["what"], how_often=entry["how_often"], bits=entry.get("bits"), phases=phases)
     try:  # an expression over the dims only, checked once here so that a typo fails at load
         cost.bits_for({d: 1 for d in DIM_NAMES})
     except Exception as exc:  # noqa: BLE001 - any error of the expression is the manifest's
