@@ -76,23 +76,35 @@ def default_records(designs: list[str]) -> list[Path]:
     return list(dict.fromkeys(r for d in designs for r in load_core(d).compare_records))
 
 
-def sim_command(design: str, records: list[Path], out: Path) -> list[str]:
+def runs_of(designs: list[str]) -> dict[str, tuple[str, dict[str, int]]]:
+    """Every simulation make compare runs: label -> (core, parameter overrides). A core's default build is
+    labelled with its name, each of its manifest compare_sizes as <core>@<name>."""
+    runs = {}
+    for d in designs:
+        runs[d] = (d, {})
+        runs.update({f"{d}@{name}": (d, size) for name, size in load_core(d).compare_sizes})
+    return runs
+
+
+def sim_command(design: str, records: list[Path], out: Path, size: dict[str, int] | None = None) -> list[str]:
     """scripts/sim.py running the design's manifest compare_tests on Verilator over the records."""
     tests = load_core(design).compare_tests
-    return [sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
-            "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
+    return ([sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
+             "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
+            + (["--size", ",".join(f"{k}={v}" for k, v in size.items())] if size else []))
 
 
-def run_design(design: str, records: list[Path], out: Path) -> Path:
-    """The design's records tests on Verilator with toggles; returns its summary.json."""
-    cmd = sim_command(design, records, out)
-    print(f"[compare] {design}: {' '.join(cmd[1:])}", flush=True)
+def run_design(label: str, records: list[Path], out: Path, size: dict[str, int] | None = None) -> Path:
+    """One run's records tests on Verilator with toggles; returns its summary.json."""
+    design = label.split("@")[0]
+    cmd = sim_command(design, records, out, size)
+    print(f"[compare] {label}: {' '.join(cmd[1:])}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     summary = out / "summary.json"
     tail = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
-    print(f"[compare] {design}: {tail}", flush=True)
+    print(f"[compare] {label}: {tail}", flush=True)
     if proc.returncode != 0 or not summary.exists():
-        raise RuntimeError(f"{design}: the records test failed (see {out}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        raise RuntimeError(f"{label}: the records test failed (see {out}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return summary
 
 
@@ -235,9 +247,10 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
     return out
 
 
-def core_figures(totals: list[dict], baseline: str, area: dict | None) -> list[dict]:
+def core_figures(totals: list[dict], baseline: str, area: dict | None, sized: list[str] = ()) -> list[dict]:
     """Per core variant, over its own record set ("ALL <method>" totals), the headline figures against the
-    baseline's totals on the same records; iso-area speedup when `area` (make area's JSON) has both cores."""
+    baseline's totals on the same records; iso-area speedup when `area` (make area's JSON, cores keyed by
+    name, sized builds by their label) has both. `sized`: the labels of builds at other parameters."""
     cells = {core: fig.get("cells") for core, fig in ((area or {}).get("cores") or {}).items()}
     out = []
     for t in totals:
@@ -245,9 +258,10 @@ def core_figures(totals: list[dict], baseline: str, area: dict | None) -> list[d
         if not t["op"].startswith("ALL ") or " " in method or t["variant"] == baseline:
             continue        # per-step and multi-record-job groups are not a core's headline
         core = t["variant"].split("@")[0]
+        build = t["variant"] if t["variant"] in sized else core     # whose cells
         base = next(b for b in totals if b["op"] == t["op"] and b["variant"] == baseline)
-        iso = (t["speedup_end_to_end"] * cells[baseline] / cells[core]
-               if t["speedup_end_to_end"] and cells.get(core) and cells.get(baseline) else None)
+        iso = (t["speedup_end_to_end"] * cells[baseline] / cells[build]
+               if t["speedup_end_to_end"] and cells.get(build) and cells.get(baseline) else None)
         out.append({"core": core, "variant": t["variant"], "records": method,
                     **{k: t.get(k) for k in ("speedup_end_to_end", "speedup", "ideal_speedup",
                                              "fraction_of_ideal_end_to_end", "fraction_of_ideal", "utilization",
@@ -259,7 +273,7 @@ def core_figures(totals: list[dict], baseline: str, area: dict | None) -> list[d
                     "baseline_toggles_by_instance": base.get("toggles_by_instance") or {},
                     "baseline_effectual_macs": base["effectual_macs"],
                     "baseline_toggles_per_effectual_mac": base["toggles_per_effectual_mac"],
-                    "cells": cells.get(core), "baseline_cells": cells.get(baseline), "iso_area_speedup": iso})
+                    "cells": cells.get(build), "baseline_cells": cells.get(baseline), "iso_area_speedup": iso})
     return out
 
 
@@ -375,23 +389,26 @@ def main(argv=None) -> int:
             except RecordError as exc:
                 parser.error(f"{design} has no records of its own method among the records ({exc}); give "
                              f"RECORDS, add compare_records to its manifest, or leave it out of DESIGNS")
-    runs = {d: args.out / "compare" / d for d in designs}
+    runs = runs_of(designs)
+    outs = {label: args.out / "compare" / label for label in runs}
     if args.dry_run:
         print(f"[compare] baseline {baseline}; designs {', '.join(designs)}")
         print(f"[compare] records {', '.join(os.path.relpath(r, ROOT) for r in records)}")
-        for d in designs:
-            print(f"[compare] {d}: {' '.join(sim_command(d, records, runs[d])[1:])}")
+        for label, (d, size) in runs.items():
+            print(f"[compare] {label}: {' '.join(sim_command(d, records, outs[label], size)[1:])}")
         return 0
     if args.no_run:
-        missing = [str(runs[d] / "summary.json") for d in designs if not (runs[d] / "summary.json").exists()]
+        missing = [str(outs[label] / "summary.json") for label in runs if not (outs[label] / "summary.json").exists()]
         if missing:
             parser.error(f"--no-run: no summary from a previous run: {', '.join(missing)}")
-        summaries = {d: json.loads((runs[d] / "summary.json").read_text()) for d in designs}
+        summaries = {label: json.loads((outs[label] / "summary.json").read_text()) for label in runs}
     else:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {d: pool.submit(run_design, d, records, runs[d]) for d in designs}
-            summaries = {d: json.loads(f.result().read_text()) for d, f in futures.items()}
+            futures = {label: pool.submit(run_design, label, records, outs[label], size)
+                       for label, (_, size) in runs.items()}
+            summaries = {label: json.loads(f.result().read_text()) for label, f in futures.items()}
     rows = compare(summaries, baseline, {d: load_core(d).software_costs for d in designs})
+    sized = [label for label, (_, size) in runs.items() if size]
     if not rows:
         print(f"[compare] no operation of {', '.join(map(str, records))} ran on {baseline} and on another core",
               file=sys.stderr)
@@ -406,7 +423,7 @@ def main(argv=None) -> int:
         {"records": [str(r) for r in records], "baseline": baseline, "designs": designs, "definitions": DEFINITIONS,
          "note": "cycles, utilization, SRAM reads and toggles are counted by the simulated RTL; toggles "
                  "are a power proxy for comparing cores, not an energy estimate",
-         "cores": core_figures(group_rows, baseline, area), "software_costs": software_costs(designs),
+         "cores": core_figures(group_rows, baseline, area, sized), "software_costs": software_costs(designs),
          "ops": rows, "totals": group_rows}, indent=1))
     with open(args.out / "compare.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")

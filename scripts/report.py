@@ -83,13 +83,18 @@ def claim_rows(claims: list[dict], cores: list[dict], energy_ratio_of) -> list[d
 
 
 # ---------------------------------------------------------------- plots
+def label(fig: dict, baseline: str) -> str:
+    """A core variant's name; a variant of the baseline itself (dense@tile16x16) runs every record set, so
+    it is named with the records it is totalled over."""
+    return f"{fig['variant']} on {fig['records']}" if fig["core"] == baseline else fig["variant"]
 def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
     """The page's figures: (file name, caption)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     cores = report["cores"]
-    labels = [c["variant"] for c in cores]
+    baseline = report["compare"]["baseline"]
+    labels = [label(c, baseline) for c in cores]
     x = range(len(cores))
     made = []
 
@@ -131,7 +136,7 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
     # Toggles per effectual MAC by top-level instance, each core variant beside dense on its records.
     bars = []
     for c in cores:
-        bars.append((c["variant"], c.get("toggles_by_instance") or {}, c.get("effectual_macs")))
+        bars.append((label(c, baseline), c.get("toggles_by_instance") or {}, c.get("effectual_macs")))
         bars.append((f"dense on {c['records']}", c.get("baseline_toggles_by_instance") or {},
                      c.get("baseline_effectual_macs")))
     bars = list({label: (label, t, e) for label, t, e in bars if t and e}.values())

@@ -181,3 +181,18 @@ def test_software_bits_follow_the_manifest_on_the_operations_dims():
     assert by(rows, "m/l/BP/5", "dense")["software_bits"] == 144 * 128 * 16
     assert by(rows, "m/l/BP/5", "core@fast")["software_bits"] == 0
     assert compare.compare({"dense": dense, "core": core}, "dense")[0]["software_bits"] is None
+
+
+def test_a_compare_size_runs_as_its_own_variant_with_its_parameters(capsys):
+    assert compare.runs_of(["dense"])["dense@tile16x16"] == ("dense", {"Rows": 1, "Cols": 16, "TileRows": 16})
+    assert compare.main(["--designs", "swpu", "--dry-run"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("[compare] dense@tile16x16:"))
+    assert "--size Rows=1,Cols=16,TileRows=16" in line and line.split("--out ")[1].split()[0].endswith("dense@tile16x16")
+
+
+def test_a_sized_build_is_set_against_its_own_cells():
+    rows = compare.compare({"dense": DENSE, "core": CORE, "dense@big": DENSE}, "dense")
+    area = {"cores": {"dense": {"cells": 1000}, "dense@big": {"cells": 2000}, "core": {"cells": 1000}}}
+    figures = {f["variant"]: f for f in compare.core_figures(compare.totals(rows, "dense"), "dense", area,
+                                                             ["dense@big"])}
+    assert figures["dense@big"]["cells"] == 2000 and figures["dense@big"]["iso_area_speedup"] == pytest.approx(0.5)

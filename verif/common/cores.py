@@ -31,6 +31,10 @@ misspelt key cannot be silently ignored):
   compare_tests       strings, default [test_training_records]: the records tests `make compare`
                       runs on the core; each test or variant inside one shows as <core>@<variant>
                       (scripts/compare.py).
+  compare_sizes       list of {name, size}, default []: further builds `make compare` runs the core's
+                      compare_tests at, shown as the variant <core>@<name>; `size` overrides some
+                      of `parameters` as a `sizes` entry does (dense@tile16x16: dense with SWPU's
+                      16 x 16 output tile at the same 16 multipliers) (scripts/compare.py).
   compare_records     paths, default []: the operation-record sets `make compare` runs when no
                       RECORDS are given; the default is the union over the compared cores. A
                       non-baseline core runs the records of its own training method (same name as
@@ -82,7 +86,7 @@ DEFAULT_COMPARE_TEST = "test_training_records"
 PARAMETERS_ENV = "CORE_PARAMETERS"  # the parameters of the running build, set by verif/common/runner.py
 KEYS = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "sizes", "test_module", "testplan",
         "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min",
-        "software_costs"}
+        "software_costs", "compare_sizes"}
 AREA_UNIT_KEYS = {"name", "top", "sources", "parameters", "area_reference"}
 SOFTWARE_COST_KEYS = {"what", "how_often", "bits", "phases"}
 PHASES = ("FF", "BP", "WG")
@@ -136,6 +140,7 @@ class CoreConfig:
     area_units: tuple[AreaUnit, ...] = ()
     sizes: tuple[dict[str, int], ...] = ()
     software_costs: tuple[SoftwareCost, ...] = ()
+    compare_sizes: tuple[tuple[str, dict[str, int]], ...] = ()     # (name, parameter overrides)
 
     @property
     def gen_dir(self) -> Path:
@@ -196,6 +201,8 @@ def load_core(name: str) -> CoreConfig:
                          for i, u in enumerate(cfg.get("area_units", []))),
         sizes=tuple(_size(cfg.get("parameters", {}), size, f"{where}: sizes[{i}]")
                     for i, size in enumerate(cfg.get("sizes", []))),
+        compare_sizes=tuple(_compare_size(cfg.get("parameters", {}), c, f"{where}: compare_sizes[{i}]")
+                            for i, c in enumerate(cfg.get("compare_sizes", []))),
         software_costs=tuple(_software_cost(c, f"{where}: software_costs[{i}]")
                              for i, c in enumerate(cfg.get("software_costs", []))),
     )
@@ -230,6 +237,12 @@ def _area_unit(core: str, unit: dict, what: str) -> AreaUnit:
     return AreaUnit(core=core, name=unit["name"], top=unit["top"], sources=tuple(ROOT / s for s in unit["sources"]),
                     parameters=dict(unit.get("parameters", {})),
                     area_reference=_bool(unit.get("area_reference", False), f"{what}: area_reference"))
+
+
+def _compare_size(parameters: dict, entry: dict, what: str) -> tuple[str, dict[str, int]]:
+    if set(entry) != {"name", "size"} or not str(entry["name"]).isidentifier():
+        raise ValueError(f"{what}: expected {{name: <identifier>, size: {{...}}}}, got {entry!r}")
+    return entry["name"], _size(parameters, entry["size"], f"{what}: size")
 
 
 def _software_cost(entry: dict, what: str) -> SoftwareCost:
