@@ -125,7 +125,7 @@ def plot(entries: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
     entries = [e for e in entries if e["pj_per_effectual_mac"] is not None]
     labels = [f"{e['op'][4:]}\n{e['variant']}" for e in entries]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(entries)), 5.5))
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.7 * len(entries)), 5.5))
     bottom = [0.0] * len(entries)
     for part in PARTS:
         heights = [e[f"{part}_pj"] / e["effectual_macs"] for e in entries]
@@ -133,7 +133,8 @@ def plot(entries: list[dict], path: Path) -> None:
         bottom = [b + h for b, h in zip(bottom, heights)]
     ax.set_xticks(range(len(entries)), labels, rotation=70, ha="right", fontsize=7)
     ax.set_ylabel("pJ per effectual MAC")
-    ax.set_title("event energy per effectual MAC (Horowitz 45 nm figures x counted events; a proxy)")
+    ax.set_title("event energy per effectual MAC, per record set and variant\n"
+                 "(counted events x Horowitz 45 nm figures; a proxy, see energy.json)", fontsize=10)
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
