@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.records import RecordError, load_records  # noqa: E402
 from verif.common.cores import ROOT, baseline_core, core_names, load_core  # noqa: E402
+from verif.common.energy import energy_of  # noqa: E402
 
 DEFINITIONS = {
     "end_to_end_cycles": "the headline: load + compute + drain cycles (CYC_LOAD + CYC_COMPUTE + CYC_DRAIN), "
@@ -47,12 +48,17 @@ DEFINITIONS = {
                      "its dims): work a chip would do itself or be sent",
     "iso_area_speedup": "end-to-end speedup x baseline logic cells / the core's (whole-core Yosys cells of make "
                         "area, flip-flops included, SRAM bits apart): throughput per cell against dense",
+    "energy_pj": "event energy: the operation's counted events (MACs by kind, SRAM reads and writes by buffer, "
+                 "accumulator updates) x per-event energies of models/data/energy_45nm.hjson (Horowitz ISSCC 2014, "
+                 "45 nm, and labelled rules); a proxy, see scripts/energy.py",
+    "pj_per_effectual_mac": "energy_pj / the core's effectual MACs",
     "parts": "records a job does at once (dqstp: BP with WG); the baseline's row is then the sum of its runs "
              "of those records, and such jobs are totalled apart",
 }
 COLUMNS = ["op", "variant", "phase", "end_to_end_cycles", "speedup_end_to_end", "fraction_of_ideal_end_to_end",
            "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "load_cycles", "drain_cycles", "utilization",
-           "sram_reads", "toggles", "toggles_per_effectual_mac", "effectual_macs", "dense_macs"]
+           "sram_reads", "toggles", "toggles_per_effectual_mac", "energy_pj", "pj_per_effectual_mac", "effectual_macs",
+           "dense_macs"]
 
 
 def select_designs(requested: list[str] | None = None) -> tuple[str, list[str]]:
@@ -114,9 +120,11 @@ def variant_of(design: str, op_id: str) -> tuple[str, str]:
     return rec, f"{design}@{variant}" if variant else design
 
 
-def compare(summaries: dict[str, dict], baseline: str, costs: dict[str, tuple] | None = None) -> list[dict]:
+def compare(summaries: dict[str, dict], baseline: str, costs: dict[str, tuple] | None = None,
+            with_energy: bool = False) -> list[dict]:
     """One row per record and variant that ran on the baseline and on another core. `costs`: per core,
-    its manifest software_costs (sized on each operation's dims; left out when not given)."""
+    its manifest software_costs (sized on each operation's dims; left out when not given); with_energy
+    adds the event-energy columns (verif/common/energy.py: needs every counter energy_events names)."""
     by_op: dict[str, dict[str, dict]] = {}
     for design, summary in summaries.items():
         for op in summary["ops"]:
@@ -134,7 +142,8 @@ def compare(summaries: dict[str, dict], baseline: str, costs: dict[str, tuple] |
         if base is None or len(variants) < 2:
             continue
         for variant, op in sorted(variants.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
-            rows.append(row(rec, variant, op, base, (costs or {}).get(variant.split("@")[0])))
+            rows.append({**row(rec, variant, op, base, (costs or {}).get(variant.split("@")[0])),
+                         **(energy_columns(variant, op) if with_energy else {})})
     return rows
 
 
@@ -142,6 +151,7 @@ def combined_op(ops: list[dict], parts: list[str]) -> dict:
     """Several metrics entries of one core as one: counts summed, ratios recomputed."""
     total = {key: sum(op[key] for op in ops) for key in
              ("cycles", "dense_macs", "golden_effectual_macs", "effectual_macs", "mac_slots", "sram_reads")}
+    total["skipped_macs"] = sum(op.get("skipped_macs") or 0 for op in ops)
     total.update({key: sum(op.get(key) or 0 for op in ops) for key in ("load_cycles", "drain_cycles")})
     toggles = sum(op.get("toggles") or 0 for op in ops)
     return {**total, "phase": "+".join(op["phase"] for op in ops), "parts": parts,
@@ -191,7 +201,14 @@ def row(rec: str, variant: str, op: dict, base: dict, costs: tuple | None = None
         # what the driver prepared for it in Python (manifest software_costs on the operation's dims)
         "software_bits": None if costs is None else sum(c.bits_for(op.get("dims") or {}, op["phase"]) or 0
                                                        for c in costs),
+        "skipped_macs": op.get("skipped_macs"),
     }
+
+
+def energy_columns(variant: str, op: dict) -> dict:
+    energy = energy_of(variant, op)
+    return {"energy_pj": energy["energy_pj"], "pj_per_effectual_mac": energy["pj_per_effectual_mac"],
+            "energy_breakdown_pj": {k: energy[f"{k}_pj"] for k in ("compute", "sram", "registers")}}
 
 
 def step_of(op_id: str) -> str:
@@ -230,6 +247,7 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
         golden_eff = sum(r["dense_macs"] / r["ideal_speedup"] for r in sel if r["ideal_speedup"])
         toggles = sum(r["toggles"] or 0 for r in sel)
         conflicts = [r["bank_conflicts"] for r in sel if r.get("bank_conflicts") is not None]
+        energy = sum(r["energy_pj"] for r in sel) if all("energy_pj" in r for r in sel) else None
         speedup = ratio(sum(base_cycles[r["op"]] for r in sel), cycles)
         speedup_e2e = ratio(sum(base_e2e[r["op"]] for r in sel), e2e)
         ideal = dense / golden_eff if golden_eff else None
@@ -240,6 +258,7 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
                     "utilization": eff / slots if (slots := sum(r["mac_slots"] for r in sel)) else None,
                     "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
                     "toggles_per_effectual_mac": toggles / eff if eff else None,
+                    "energy_pj": energy, "pj_per_effectual_mac": ratio(energy, eff),
                     "effectual_macs": eff, "dense_macs": dense,
                     "bank_conflicts": sum(conflicts) if conflicts else None,
                     "software_bits": sum(r.get("software_bits") or 0 for r in sel),
@@ -293,7 +312,8 @@ def fmt(value) -> str:
 
 def print_table(rows: list[dict]) -> None:
     cols = ["op", "variant", "end_to_end_cycles", "speedup_end_to_end", "cycles", "speedup", "ideal_speedup",
-            "fraction_of_ideal_end_to_end", "utilization", "sram_reads", "toggles_per_effectual_mac"]
+            "fraction_of_ideal_end_to_end", "utilization", "sram_reads", "toggles_per_effectual_mac",
+            "pj_per_effectual_mac"]
     titles = {"end_to_end_cycles": "e2e_cycles", "speedup_end_to_end": "e2e_speedup", "cycles": "compute_cycles",
               "speedup": "compute_speedup", "fraction_of_ideal_end_to_end": "e2e_fraction_of_ideal"}
     cells = [[fmt(r.get(c)) for c in cols] for r in rows]
@@ -407,7 +427,7 @@ def main(argv=None) -> int:
             futures = {label: pool.submit(run_design, label, records, outs[label], size)
                        for label, (_, size) in runs.items()}
             summaries = {label: json.loads(f.result().read_text()) for label, f in futures.items()}
-    rows = compare(summaries, baseline, {d: load_core(d).software_costs for d in designs})
+    rows = compare(summaries, baseline, {d: load_core(d).software_costs for d in designs}, with_energy=True)
     sized = [label for label, (_, size) in runs.items() if size]
     if not rows:
         print(f"[compare] no operation of {', '.join(map(str, records))} ran on {baseline} and on another core",

@@ -51,6 +51,18 @@ misspelt key cannot be silently ignored):
                       giving the size of what is prepared, evaluated per operation of a run whose
                       phase is in `phases` (default [FF, BP, WG]) (scripts/compare.py; the report
                       lists them).
+  energy_events       {compute, registers, buffers, toggles_only}, default {}: what the core's
+                      counters mean for the event-energy model (verif/common/energy.py, scripts/energy.py;
+                      energies in models/data/energy_45nm.hjson). Counts and sizes are integer
+                      expressions over the core's RDL counter names (MAC_SLOTS, SRAM_RD[i], its own
+                      counters) and its parameters (plus InBeatBits, the shell's beat width):
+                      `compute`: [{event, count, name}], a MAC kind of the energy table's `events`
+                      and how many the core really issued (zeros included where it computes them);
+                      `registers`: [{name, bits, count}], register updates (accumulators);
+                      `buffers`: [{name, reads, writes, words, word_bits, access_bits}], an SRAM (one
+                      bank: words x word_bits) and its counters; access_bits defaults to word_bits;
+                      `toggles_only`: instances with no per-event figure, whose toggles are reported
+                      apart; `note`: what the counters leave out.
   line_coverage_min   number (percent), required: the least line coverage (branch points count as
                       lines) of the core's own folder hdl/<name>/ that `make cov` accepts
                       (scripts/coverage.py).
@@ -62,6 +74,7 @@ for shared code. A core that needs the shell covered further proves it with its 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -86,11 +99,16 @@ DEFAULT_COMPARE_TEST = "test_training_records"
 PARAMETERS_ENV = "CORE_PARAMETERS"  # the parameters of the running build, set by verif/common/runner.py
 KEYS = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "sizes", "test_module", "testplan",
         "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min",
-        "software_costs", "compare_sizes"}
+        "software_costs", "compare_sizes", "energy_events"}
 AREA_UNIT_KEYS = {"name", "top", "sources", "parameters", "area_reference"}
 SOFTWARE_COST_KEYS = {"what", "how_often", "bits", "phases"}
 PHASES = ("FF", "BP", "WG")
 DIM_NAMES = ("M", "N", "K", "J")
+# energy_events: its sections and, per entry, the (required, optional) keys
+ENERGY_SECTIONS = {"compute": ({"event", "count"}, {"name", "why"}),
+                   "registers": ({"name", "bits", "count"}, {"why"}),
+                   "buffers": ({"name", "words", "word_bits"}, {"reads", "writes", "access_bits", "why"})}
+ENERGY_KEYS = set(ENERGY_SECTIONS) | {"toggles_only", "note"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ class CoreConfig:
     sizes: tuple[dict[str, int], ...] = ()
     software_costs: tuple[SoftwareCost, ...] = ()
     compare_sizes: tuple[tuple[str, dict[str, int]], ...] = ()     # (name, parameter overrides)
+    energy_events: dict = dataclasses.field(default_factory=dict)
 
     @property
     def gen_dir(self) -> Path:
@@ -205,7 +224,25 @@ def load_core(name: str) -> CoreConfig:
                             for i, c in enumerate(cfg.get("compare_sizes", []))),
         software_costs=tuple(_software_cost(c, f"{where}: software_costs[{i}]")
                              for i, c in enumerate(cfg.get("software_costs", []))),
+        energy_events=_energy_events(cfg.get("energy_events", {}), f"{where}: energy_events"),
     )
+
+
+def _energy_events(spec: dict, what: str) -> dict:
+    """The shape of energy_events (names and expressions are checked by scripts/tests/test_energy.py)."""
+    if not isinstance(spec, dict) or set(spec) - ENERGY_KEYS:
+        raise ValueError(f"{what}: expected a mapping with keys among {sorted(ENERGY_KEYS)}, got {spec!r:.80}")
+    if spec and not {"compute", "buffers"} <= set(spec):
+        raise ValueError(f"{what}: compute and buffers are required")
+    for section, (required, optional) in ENERGY_SECTIONS.items():
+        for i, entry in enumerate(spec.get(section, [])):
+            keys = set(entry) if isinstance(entry, dict) else set()
+            if not required <= keys or keys - required - optional:
+                raise ValueError(f"{what}.{section}[{i}]: needs {sorted(required)}, may have {sorted(optional)}; "
+                                 f"got {entry!r:.80}")
+    if not all(isinstance(i, str) for i in spec.get("toggles_only", [])):
+        raise ValueError(f"{what}.toggles_only: expected instance names")
+    return dict(spec)
 
 
 def _size(parameters: dict, size: dict, what: str) -> dict[str, int]:
