@@ -46,6 +46,8 @@ DEFINITIONS = {
                       "(cores whose every bank has one reader have none: the report says which)",
     "software_bits": "bits the driver prepares in Python for the operation (manifest software_costs, sized on "
                      "its dims): work a chip would do itself or be sent",
+    "energy_ratio": "the baseline's event energy / the core's, on the same records (energy efficiency against "
+                    "dense: the same work, fewer pJ)",
     "iso_area_speedup": "end-to-end speedup x baseline logic cells / the core's (whole-core Yosys cells of make "
                         "area, flip-flops included, SRAM bits apart): throughput per cell against dense",
     "energy_pj": "event energy: the operation's counted events (MACs by kind, SRAM reads and writes by buffer, "
@@ -129,7 +131,8 @@ def compare(summaries: dict[str, dict], baseline: str, costs: dict[str, tuple] |
     for design, summary in summaries.items():
         for op in summary["ops"]:
             rec, variant = variant_of(design, op["id"])
-            by_op.setdefault(rec, {})[variant] = op
+            # the build's parameters go with each op: a sized build's buffers and arrays differ
+            by_op.setdefault(rec, {})[variant] = {**op, "parameters": summary.get("parameters") or {}}
     dense = {rec: variants[baseline] for rec, variants in by_op.items() if baseline in variants}
     rows = []
     for rec in sorted(by_op):
@@ -207,8 +210,12 @@ def row(rec: str, variant: str, op: dict, base: dict, costs: tuple | None = None
 
 def energy_columns(variant: str, op: dict) -> dict:
     energy = energy_of(variant, op)
+    detail = {**{f"compute {k}": v for k, v in energy["compute_pj_by_event"].items()},
+              **{f"sram {k}": v for k, v in energy["sram_pj_by_buffer"].items()},
+              **{f"registers {k}": v for k, v in energy["register_pj_by_kind"].items()}}
     return {"energy_pj": energy["energy_pj"], "pj_per_effectual_mac": energy["pj_per_effectual_mac"],
-            "energy_breakdown_pj": {k: energy[f"{k}_pj"] for k in ("compute", "sram", "registers")}}
+            "energy_breakdown_pj": {k: energy[f"{k}_pj"] for k in ("compute", "sram", "registers")},
+            "energy_detail_pj": detail}
 
 
 def step_of(op_id: str) -> str:
@@ -259,6 +266,8 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
                     "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
                     "toggles_per_effectual_mac": toggles / eff if eff else None,
                     "energy_pj": energy, "pj_per_effectual_mac": ratio(energy, eff),
+                    "energy_breakdown_pj": sum_counts(r.get("energy_breakdown_pj") or {} for r in sel),
+                    "energy_detail_pj": sum_counts(r.get("energy_detail_pj") or {} for r in sel),
                     "effectual_macs": eff, "dense_macs": dense,
                     "bank_conflicts": sum(conflicts) if conflicts else None,
                     "software_bits": sum(r.get("software_bits") or 0 for r in sel),
@@ -288,6 +297,12 @@ def core_figures(totals: list[dict], baseline: str, area: dict | None, sized: li
                                              "toggles_per_effectual_mac", "bank_conflicts", "software_bits")},
                     "baseline_end_to_end_cycles": base["end_to_end_cycles"], "baseline_sram_reads": base["sram_reads"],
                     "baseline_utilization": base["utilization"],
+                    "energy_pj": t.get("energy_pj"), "pj_per_effectual_mac": t.get("pj_per_effectual_mac"),
+                    "baseline_pj_per_effectual_mac": base.get("pj_per_effectual_mac"),
+                    "energy_ratio": ratio(base.get("energy_pj"), t.get("energy_pj")),
+                    "energy_breakdown_pj": t.get("energy_breakdown_pj") or {},
+                    "baseline_energy_breakdown_pj": base.get("energy_breakdown_pj") or {},
+                    "energy_detail_pj": t.get("energy_detail_pj") or {},
                     "toggles_by_instance": t.get("toggles_by_instance") or {}, "effectual_macs": t["effectual_macs"],
                     "baseline_toggles_by_instance": base.get("toggles_by_instance") or {},
                     "baseline_effectual_macs": base["effectual_macs"],

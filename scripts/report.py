@@ -61,7 +61,7 @@ def buffer_cut() -> tuple[float, str]:
                           f"layers' weights); {digits}")
 
 
-def claim_rows(claims: list[dict], cores: list[dict], energy_ratio_of) -> list[dict]:
+def claim_rows(claims: list[dict], cores: list[dict]) -> list[dict]:
     """Each claim with ours filled in from the run (None where the run has no such figure)."""
     by_variant = {c["variant"]: c for c in cores}
     rows = []
@@ -71,7 +71,7 @@ def claim_rows(claims: list[dict], cores: list[dict], energy_ratio_of) -> list[d
         if c["ours"] == "speedup_end_to_end" and fig:
             ours, detail = fig["speedup_end_to_end"], f"{fig['records']} records, end to end"
         elif c["ours"] == "energy_ratio" and fig:
-            ours, detail = energy_ratio_of(fig), f"{fig['records']} records, event energy"
+            ours, detail = fig.get("energy_ratio"), f"{fig['records']} records, event energy"
         elif c["ours"] == "iso_area" and fig:
             ours, detail = fig.get("iso_area_speedup"), "end-to-end speedup per logic cell"
         elif c["ours"] == "buffer_cut":
@@ -104,6 +104,24 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
         plt.close(fig)
         made.append((name, caption))
 
+    def stacked(bars, ylabel, name, caption):
+        """One stacked bar per (label, {part: count}, effectual MACs), parts divided by the MACs; a label
+        seen twice (dense on one record set, next to each of its variants) is drawn once."""
+        bars = list({lab: (lab, parts, e) for lab, parts, e in bars if parts and e}.values())
+        if not bars:
+            return
+        keys = sorted({k for _, parts, _ in bars for k in parts})
+        fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(bars)), 5))
+        bottom = [0.0] * len(bars)
+        for key in keys:
+            vals = [parts.get(key, 0) / e for _, parts, e in bars]
+            ax.bar(range(len(bars)), vals, 0.7, bottom=bottom, label=key)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+        ax.set_xticks(range(len(bars)), [b[0] for b in bars], rotation=60, ha="right", fontsize=8)
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, ncol=2)
+        save(fig, name, caption)
+
     fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(cores)), 4.5))
     ax.bar(x, [c["speedup_end_to_end"] or 0 for c in cores], 0.6, label="end to end (load + compute + drain)")
     ax.scatter(x, [c["speedup"] or 0 for c in cores], color="black", zorder=3, s=14, label="compute only")
@@ -133,26 +151,25 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
         ax.legend(fontsize=8)
     save(fig, "utilization_traffic.png", "Utilization and SRAM reads, each core against dense on the same records.")
 
+    # Event energy per effectual MAC by kind, each core variant beside dense on its records.
+    bars = []
+    for c in cores:
+        bars.append((label(c, baseline), c.get("energy_breakdown_pj") or {}, c.get("effectual_macs")))
+        bars.append((f"dense on {c['records']}", c.get("baseline_energy_breakdown_pj") or {},
+                     c.get("baseline_effectual_macs")))
+    stacked(bars, "pJ / effectual MAC (45 nm event energy)", "energy.png",
+            "Event energy per effectual MAC by kind (compute, SRAM, accumulator registers), each core beside "
+            "dense on the same records; per buffer and per MAC kind in report.json.")
+
     # Toggles per effectual MAC by top-level instance, each core variant beside dense on its records.
     bars = []
     for c in cores:
         bars.append((label(c, baseline), c.get("toggles_by_instance") or {}, c.get("effectual_macs")))
         bars.append((f"dense on {c['records']}", c.get("baseline_toggles_by_instance") or {},
                      c.get("baseline_effectual_macs")))
-    bars = list({label: (label, t, e) for label, t, e in bars if t and e}.values())
-    if bars:
-        instances = sorted({i for _, t, _ in bars for i in t})
-        fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(bars)), 5))
-        bottom = [0.0] * len(bars)
-        for inst in instances:
-            vals = [t.get(inst, 0) / e for _, t, e in bars]
-            ax.bar(range(len(bars)), vals, 0.7, bottom=bottom, label=inst)
-            bottom = [b + v for b, v in zip(bottom, vals)]
-        ax.set_xticks(range(len(bars)), [b[0] for b in bars], rotation=60, ha="right", fontsize=8)
-        ax.set_ylabel("bit toggles / effectual MAC")
-        ax.legend(fontsize=7, ncol=2)
-        save(fig, "toggles.png", "Toggle power proxy per effectual MAC, by top-level instance (u_shell: CSRs, "
-                                 "loader, drain, counters), each core beside dense on the same records.")
+    stacked(bars, "bit toggles / effectual MAC", "toggles.png",
+            "Toggle power proxy per effectual MAC, by top-level instance (u_shell: CSRs, loader, drain, "
+            "counters), each core beside dense on the same records.")
 
     if any(c.get("iso_area_speedup") for c in cores):
         fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(cores)), 4.5))
@@ -186,7 +203,9 @@ HEADLINE = [("variant", "core variant"), ("records", "records"), ("speedup_end_t
             ("fraction_of_ideal_end_to_end", "fraction of ideal e2e"), ("utilization", "utilization"),
             ("baseline_utilization", "dense utilization"), ("sram_reads", "SRAM reads"),
             ("baseline_sram_reads", "dense SRAM reads"), ("toggles_per_effectual_mac", "toggles / eff. MAC"),
-            ("baseline_toggles_per_effectual_mac", "dense toggles / eff. MAC"), ("bank_conflicts", "bank conflicts"),
+            ("baseline_toggles_per_effectual_mac", "dense toggles / eff. MAC"),
+            ("pj_per_effectual_mac", "pJ / eff. MAC"), ("baseline_pj_per_effectual_mac", "dense pJ / eff. MAC"),
+            ("energy_ratio", "energy: dense / core"), ("bank_conflicts", "bank conflicts"),
             ("software_bits", "driver-prepared bits"), ("cells", "cells"), ("iso_area_speedup", "iso-area speedup")]
 CLAIM_COLUMNS = [("paper", "paper"), ("claim", "claim"), ("paper_value", "paper"), ("ours_value", "ours"),
                  ("ours_detail", "ours, measured as"), ("why", "why they differ")]
@@ -246,13 +265,10 @@ def build_report(build: Path, out: Path) -> Path:
     compare, area = inputs["compare"], inputs["area"]
     cores = compare["cores"]
 
-    def energy_ratio_of(fig):
-        return fig.get("energy_ratio")
-
     area_rows = [{"core": core, **fig} for core, fig in ((area or {}).get("cores") or {}).items()]
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     report = {"compare": compare, "area": area, "cores": cores, "area_rows": area_rows,
-              "claims": claim_rows(inputs["claims"], cores, energy_ratio_of),
+              "claims": claim_rows(inputs["claims"], cores),
               "generated": f"generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC "
                            f"at commit {rev or 'unknown'}"}
     out.mkdir(parents=True, exist_ok=True)

@@ -197,3 +197,12 @@ def test_an_unknown_manifest_key_in_energy_events_is_an_error():
     with pytest.raises(ValueError, match="needs"):
         cores._energy_events({"compute": [{"event": "fp16_mac"}], "buffers": []}, "x: energy_events")
     assert ROOT.is_dir()
+
+
+def test_a_build_at_other_parameters_is_priced_with_them():
+    # dense@tile16x16's C word is 16 x 32 bits: 4096 words of 512 bits = 256 KB, 20 x 5^(ln 8 / ln 32) pJ
+    # per 64 bits by the table's log rule between 32 KB and 1 MB; 4 writes of 8 x 64 bits.
+    op = {**TINY_DENSE, "parameters": {"Rows": 1, "Cols": 16, "TileRows": 16}}
+    e = energy.energy_of("dense@tile16x16", op)
+    assert e["sram_pj_by_buffer"]["buf_c"] == pytest.approx(4 * 8 * 20 * 5 ** (3 / 5), rel=1e-4)
+    assert e["sram_pj_by_buffer"]["buf_a"] == pytest.approx(1522.9, rel=1e-4)

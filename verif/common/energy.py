@@ -169,6 +169,8 @@ def allowed_names(core: str) -> set[str]:
 
 def _lookup(core: str, op: dict):
     params, counters = _core_names(core)
+    # a build at other parameters (a compare size such as dense@tile16x16) carries its own
+    params = {**params, **(op.get("parameters") or {})}
 
     def lookup(name: str) -> int:
         if name in params:
