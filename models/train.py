@@ -348,7 +348,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="OPT=VALUE",
                    help="a method option, e.g. --set sparsity=0.8 (repeatable)")
     p.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
-                   help="with --compare: average every number over these seeds (default: --seed)")
+                   help="with --compare: seeds of initialization and data order, every one on every split "
+                        "(default: --seed)")
     p.add_argument("--splits", type=_seed_list, default=None, metavar="P,P,...",
                    help="with --compare: train/test split seeds, every one with every seed "
                         f"(default {','.join(map(str, DEFAULT_SPLITS))})")
