@@ -7,7 +7,7 @@ bits, SRAM bits and the longest path; without it those columns are empty and the
 scripts/data/paper_claims.hjson (each seed paper's relative claims; "ours" is filled from the run).
 Writes index.html, report.json (every number on the page) and the PNG plots beside it. Nothing on the
 page is typed in by hand except the papers' claims and the reasons beside them. `make report` runs
-make area and make compare first.
+make area, make compare and make energy first.
 """
 from __future__ import annotations
 
@@ -242,7 +242,9 @@ figure {{ display: inline-block; margin: 0.5em; vertical-align: top; }} img {{ m
 <h1>Sparse-training cores against the dense baseline</h1>
 <p class=note>{html.escape(report["generated"])}. {html.escape(PROXY_NOTE)}</p>
 <p class=note>Records: {html.escape(", ".join(Path(r).name for r in compare["records"]))}.
-Commands: <code>make report</code> (= <code>make area</code>, <code>make compare</code>, then this page).</p>
+Commands: <code>make report</code> (= <code>make area</code>, <code>make compare</code>, <code>make energy</code>,
+then this page). Per-operation energy with its breakdown: <a href="../energy.csv">energy.csv</a>; Accelergy
+action counts per operation: <code>build/accelergy/</code>.</p>
 {area_note}
 <h2>Per core, over its own records</h2>
 {table(HEADLINE, report["cores"])}
