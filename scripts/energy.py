@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(ops + sums)
-    plot([t for t in sums if "multi-record" not in t["op"]], args.out / "energy.png")
+    plot(sums, args.out / "energy.png")
     written = write_accelergy(data["ops"], args.out / "accelergy")
     print_table(sums)
     print(f"[energy] wrote {args.out / 'energy.json'}, energy.csv, energy.png and {written} Accelergy "
