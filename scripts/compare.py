@@ -241,80 +241,78 @@ def totals(rows: list[dict], baseline: str) -> list[dict]:
     return [t for label, sel in groups.items() if sel for t in group_totals(label, sel, baseline)]
 
 
+def sums(sel: list[dict]) -> dict:
+    """Counts of several rows summed, and the ratios recomputed from the sums."""
+    eff = sum(r["effectual_macs"] for r in sel)
+    dense = sum(r["dense_macs"] for r in sel)
+    golden_eff = sum(r["dense_macs"] / r["ideal_speedup"] for r in sel if r["ideal_speedup"])
+    toggles = sum(r["toggles"] or 0 for r in sel)
+    conflicts = [r["bank_conflicts"] for r in sel if r.get("bank_conflicts") is not None]
+    energy = sum(r["energy_pj"] for r in sel) if all("energy_pj" in r for r in sel) else None
+    slots = sum(r["mac_slots"] for r in sel)
+    return {"end_to_end_cycles": sum(r["end_to_end_cycles"] for r in sel), "cycles": sum(r["cycles"] for r in sel),
+            "ideal_speedup": dense / golden_eff if golden_eff else None,
+            "utilization": eff / slots if slots else None, "mac_slots": slots,
+            "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
+            "toggles_per_effectual_mac": toggles / eff if eff else None,
+            "energy_pj": energy, "pj_per_effectual_mac": ratio(energy, eff),
+            "energy_breakdown_pj": sum_counts(r.get("energy_breakdown_pj") or {} for r in sel),
+            "energy_detail_pj": sum_counts(r.get("energy_detail_pj") or {} for r in sel),
+            "effectual_macs": eff, "dense_macs": dense,
+            "bank_conflicts": sum(conflicts) if conflicts else None,
+            "software_bits": sum(r.get("software_bits") or 0 for r in sel),
+            "toggles_by_instance": sum_counts(r.get("toggles_by_instance") or {} for r in sel)}
+
+
+# A variant's totals also carry the baseline's, summed over the same operations (key "baseline").
+BASELINE_KEYS = ("end_to_end_cycles", "cycles", "utilization", "sram_reads", "toggles_per_effectual_mac",
+                 "energy_pj", "pj_per_effectual_mac", "energy_breakdown_pj", "effectual_macs",
+                 "toggles_by_instance")
+
+
 def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
     out = []
-    base_cycles = {r["op"]: r["cycles"] for r in rows if r["variant"] == baseline}
-    base_e2e = {r["op"]: r["end_to_end_cycles"] for r in rows if r["variant"] == baseline}
+    base_rows = {r["op"]: r for r in rows if r["variant"] == baseline}
     for variant in sorted({r["variant"] for r in rows}, key=lambda v: (v != baseline, v)):
         sel = [r for r in rows if r["variant"] == variant]
-        cycles = sum(r["cycles"] for r in sel)
-        e2e = sum(r["end_to_end_cycles"] for r in sel)
-        eff = sum(r["effectual_macs"] for r in sel)
-        dense = sum(r["dense_macs"] for r in sel)
-        golden_eff = sum(r["dense_macs"] / r["ideal_speedup"] for r in sel if r["ideal_speedup"])
-        toggles = sum(r["toggles"] or 0 for r in sel)
-        conflicts = [r["bank_conflicts"] for r in sel if r.get("bank_conflicts") is not None]
-        energy = sum(r["energy_pj"] for r in sel) if all("energy_pj" in r for r in sel) else None
-        speedup = ratio(sum(base_cycles[r["op"]] for r in sel), cycles)
-        speedup_e2e = ratio(sum(base_e2e[r["op"]] for r in sel), e2e)
-        ideal = dense / golden_eff if golden_eff else None
-        out.append({"op": label, "variant": variant, "phase": "", "end_to_end_cycles": e2e,
-                    "speedup_end_to_end": speedup_e2e, "fraction_of_ideal_end_to_end": ratio(speedup_e2e, ideal),
-                    "cycles": cycles, "speedup": speedup,
-                    "ideal_speedup": ideal, "fraction_of_ideal": ratio(speedup, ideal),
-                    "utilization": eff / slots if (slots := sum(r["mac_slots"] for r in sel)) else None,
-                    "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
-                    "toggles_per_effectual_mac": toggles / eff if eff else None,
-                    "energy_pj": energy, "pj_per_effectual_mac": ratio(energy, eff),
-                    "energy_breakdown_pj": sum_counts(r.get("energy_breakdown_pj") or {} for r in sel),
-                    "energy_detail_pj": sum_counts(r.get("energy_detail_pj") or {} for r in sel),
-                    "effectual_macs": eff, "dense_macs": dense,
-                    "bank_conflicts": sum(conflicts) if conflicts else None,
-                    "software_bits": sum(r.get("software_bits") or 0 for r in sel),
-                    "toggles_by_instance": sum_counts(r.get("toggles_by_instance") or {} for r in sel)})
+        own, base = sums(sel), sums([base_rows[r["op"]] for r in sel])
+        speedup = ratio(base["cycles"], own["cycles"])
+        speedup_e2e = ratio(base["end_to_end_cycles"], own["end_to_end_cycles"])
+        out.append({"op": label, "variant": variant, "phase": "", **own,
+                    "speedup_end_to_end": speedup_e2e,
+                    "fraction_of_ideal_end_to_end": ratio(speedup_e2e, own["ideal_speedup"]),
+                    "speedup": speedup, "fraction_of_ideal": ratio(speedup, own["ideal_speedup"]),
+                    "energy_ratio": ratio(base["energy_pj"], own["energy_pj"]),
+                    "baseline": {k: base[k] for k in BASELINE_KEYS}})
     return out
 
 
 def core_figures(totals: list[dict], baseline: str, area: dict | None, sized: list[str] = ()) -> list[dict]:
-    """Per core variant, over its own record set ("ALL <method>" totals), the headline figures against the
-    baseline's totals on the same records; iso-area speedup when `area` (make area's JSON, cores keyed by
-    name, sized builds by their label) has both. `sized`: the labels of builds at other parameters."""
+    """Per core variant and record set (a method's single-record operations, "ALL <method>", and its
+    multi-record jobs apart, "<method> multi-record jobs": RowPipe's conv pairs, DQ-STP's BP+WG), the
+    headline figures against the baseline on the same operations; iso-area speedup when `area` (make
+    area's JSON, cores keyed by name, sized builds by their label) has both. `sized`: the labels of
+    builds at other parameters."""
     cells = {core: fig.get("cells") for core, fig in ((area or {}).get("cores") or {}).items()}
     out = []
     for t in totals:
-        method = t["op"][4:]
-        if not t["op"].startswith("ALL ") or " " in method or t["variant"] == baseline:
-            continue        # per-step and multi-record-job groups are not a core's headline
+        records = t["op"][4:].replace(" multi-record jobs", "+")
+        if not t["op"].startswith("ALL ") or " " in records or t["variant"] == baseline:
+            continue        # per-step groups are not a core's headline
         core = t["variant"].split("@")[0]
         build = t["variant"] if t["variant"] in sized else core     # whose cells
-        base = next(b for b in totals if b["op"] == t["op"] and b["variant"] == baseline)
         iso = (t["speedup_end_to_end"] * cells[baseline] / cells[build]
                if t["speedup_end_to_end"] and cells.get(build) and cells.get(baseline) else None)
-        out.append({"core": core, "variant": t["variant"], "records": method,
+        out.append({"core": core, "variant": t["variant"], "records": t["op"][4:],
                     **{k: t.get(k) for k in ("speedup_end_to_end", "speedup", "ideal_speedup",
                                              "fraction_of_ideal_end_to_end", "fraction_of_ideal", "utilization",
-                                             "end_to_end_cycles", "cycles", "sram_reads",
-                                             "toggles_per_effectual_mac", "bank_conflicts", "software_bits")},
-                    "baseline_end_to_end_cycles": base["end_to_end_cycles"], "baseline_sram_reads": base["sram_reads"],
-                    "baseline_utilization": base["utilization"],
-                    "energy_pj": t.get("energy_pj"), "pj_per_effectual_mac": t.get("pj_per_effectual_mac"),
-                    "baseline_pj_per_effectual_mac": base.get("pj_per_effectual_mac"),
-                    "energy_ratio": ratio(base.get("energy_pj"), t.get("energy_pj")),
-                    "energy_breakdown_pj": t.get("energy_breakdown_pj") or {},
-                    "baseline_energy_breakdown_pj": base.get("energy_breakdown_pj") or {},
-                    "energy_detail_pj": t.get("energy_detail_pj") or {},
-                    "toggles_by_instance": t.get("toggles_by_instance") or {}, "effectual_macs": t["effectual_macs"],
-                    "baseline_toggles_by_instance": base.get("toggles_by_instance") or {},
-                    "baseline_effectual_macs": base["effectual_macs"],
-                    "baseline_toggles_per_effectual_mac": base["toggles_per_effectual_mac"],
+                                             "end_to_end_cycles", "cycles", "sram_reads", "toggles_per_effectual_mac",
+                                             "bank_conflicts", "software_bits", "energy_pj", "pj_per_effectual_mac",
+                                             "energy_ratio", "energy_breakdown_pj", "energy_detail_pj",
+                                             "toggles_by_instance", "effectual_macs")},
+                    **{f"baseline_{k}": v for k, v in t["baseline"].items()},
                     "cells": cells.get(build), "baseline_cells": cells.get(baseline), "iso_area_speedup": iso})
     return out
-
-
-def software_costs(designs: list[str]) -> dict[str, list[dict]]:
-    return {d: [{"what": c.what, "how_often": c.how_often, "bits": c.bits, "phases": "/".join(c.phases)}
-                for c in load_core(d).software_costs]
-            for d in designs}
 
 
 def fmt(value) -> str:

@@ -161,13 +161,16 @@ def test_end_to_end_adds_load_and_drain_and_is_the_headline():
 def test_core_figures_take_each_variant_over_its_own_records_with_iso_area():
     rows = compare.compare({"dense": DENSE, "core": CORE}, "dense")
     area = {"cores": {"dense": {"cells": 1000}, "core": {"cells": 4000}}}
-    figures = {f["variant"]: f for f in compare.core_figures(compare.totals(rows, "dense"), "dense", area)}
-    fast = figures["core@fast"]
+    figures = {(f["variant"], f["records"]): f for f in compare.core_figures(compare.totals(rows, "dense"), "dense", area)}
+    fast = figures[("core@fast", "m")]
     # BP/5 alone: dense 1000 cycles against 250 (no load or drain in these summaries): 4x; a core four
     # times dense's cells gives the same throughput per cell.
     assert fast["speedup_end_to_end"] == pytest.approx(4.0)
     assert fast["iso_area_speedup"] == pytest.approx(1.0)
     assert fast["baseline_end_to_end_cycles"] == 1000
+    # the multi-record job is its own headline, against dense's runs of its two records (1600 cycles)
+    multi = figures[("core@fast", "m multi-record jobs")]
+    assert multi["baseline_cycles"] == 1600 and multi["speedup"] == pytest.approx(4.0)
     assert compare.core_figures(compare.totals(rows, "dense"), "dense", None)[0]["iso_area_speedup"] is None
 
 
@@ -194,5 +197,14 @@ def test_a_sized_build_is_set_against_its_own_cells():
     rows = compare.compare({"dense": DENSE, "core": CORE, "dense@big": DENSE}, "dense")
     area = {"cores": {"dense": {"cells": 1000}, "dense@big": {"cells": 2000}, "core": {"cells": 1000}}}
     figures = {f["variant"]: f for f in compare.core_figures(compare.totals(rows, "dense"), "dense", area,
-                                                             ["dense@big"])}
+                                                             ["dense@big"]) if f["records"] == "m"}
     assert figures["dense@big"]["cells"] == 2000 and figures["dense@big"]["iso_area_speedup"] == pytest.approx(0.5)
+
+
+def test_the_baseline_is_totalled_over_the_operations_the_variant_ran():
+    # core@slow ran BP/5 only; dense also ran WG/5 and FF/5 on record set m: its figures beside
+    # core@slow's must be BP/5's alone.
+    rows = compare.compare({"dense": DENSE, "core": CORE}, "dense")
+    slow = next(t for t in compare.totals(rows, "dense") if t["op"] == "ALL m" and t["variant"] == "core@slow")
+    assert slow["baseline"]["cycles"] == 1000 and slow["baseline"]["effectual_macs"] == 4000
+    assert slow["baseline"]["toggles_per_effectual_mac"] == pytest.approx(8000 / 4000)
