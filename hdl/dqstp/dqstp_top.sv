@@ -250,18 +250,22 @@ module dqstp_top
     .bank_re_o(list_bank_re), .bank_addr_o(list_bank_raddr), .conflicts_o(list_conf));
 
   // The decoder's entries of a cycle are consecutive: at most one per bank.
+  logic list_write_clash;
   always_comb begin : p_list_write
     list_bank_we = '0;
     list_bank_waddr = '0;
     list_bank_wdata = '0;
+    list_write_clash = 1'b0;
     for (int j = 0; j < DecodeChunk; j++) begin
       if (list_we[j]) begin
+        list_write_clash = list_write_clash || list_bank_we[list_waddr[j] % ListBanks];
         list_bank_we[list_waddr[j] % ListBanks] = 1'b1;
         list_bank_waddr[list_waddr[j] % ListBanks] = ListAW'(list_waddr[j] / ListBanks);
         list_bank_wdata[list_waddr[j] % ListBanks] = list_wdata[j];
       end
     end
   end
+  `ACCEL_ASSERT_NEVER(ListWritesOneABank_A, list_write_clash, clk, rst_n)
   for (genvar b = 0; b < ListBanks; b++) begin : gen_list_bank
     sram_1r1w #(.Words(ListBankWords), .Width(40)) u_bank (
       .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
@@ -530,6 +534,8 @@ module dqstp_top
   logic [EffW-1:0] wg_eff;
   wire wg_issuing = wg_run_q && wg_t_q < jt_q && nnz_q != 0;
   wire wg1_fire = wg_issuing && list_grant[0];
+  // The WG reader ranks first at the list banks (dqstp_codec.wg_cycles relies on it).
+  `ACCEL_ASSERT(WgReaderNeverWaits_A, !wg_issuing || list_grant[0], clk, rst_n)
   assign list_req[0] = wg_issuing;
   assign list_bank[0] = ListBW'(wg_i_q % ListBanks);
   assign list_addr[0] = ListAW'(wg_i_q / ListBanks);

@@ -32,7 +32,6 @@ CODE_BITS = 4
 VALUE_BITS = 8
 WORD_BITS = load_csr_map(CORE.rdl).in_beat_bits  # an operand word is one beat of the shell's stream
 DECODE_BITS_PER_CYCLE = 16  # bitmap bits dqstp_fcsr_decode looks at per cycle (its Chunk)
-LIST_BANKS = DECODE_BITS_PER_CYCLE  # non-zero list banks: entry i in bank i mod 16
 # Compute cycles between the last list read a lane issues and the end of CYC_EP: the entry, the
 # weight code and the shift-add with the C write are one pipeline stage each.
 EP_PIPELINE_TAIL = 3
