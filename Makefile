@@ -20,12 +20,13 @@ HELP_PY  = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
-.PHONY: help setup sim test regress compare grid area cov lint bench clean
+.PHONY: help setup sim test regress compare grid area report cov lint bench clean
 help:
 	@echo "cores (from verif/*/*_sim_cfg.hjson): $$($(HELP_PY) scripts/cores.py names)"
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
 	@echo "make compare [DESIGNS=\"a b\"] [RECORDS=\"dir ...\"]   (default: every core, each with its manifest's compare_records)"
 	@echo "make grid   (the trainer's two dataflows over a weight x activation sparsity grid, against dense)"
+	@echo "make report [DESIGNS=\"a b\"]   (area + compare, then build/report/index.html)"
 	@echo "make area [DESIGNS=\"a b\"] | lint [DESIGNS=\"a b\"] | cov [SEEDS=3]   (DESIGNS default: every core)"
 	@echo "make test | regress [SEEDS=3] | bench | clean"
 	@echo "what each core's manifest gives compare, area and cov: $(VPY) scripts/cores.py show"
@@ -58,6 +59,12 @@ grid: setup
 
 area: setup
 	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
+
+# One page over every core: whole-core area first (compare reads it for iso-area), then compare, then the page.
+report: setup
+	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
+	$(VPY) scripts/compare.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") $(if $(RECORDS),--records $(RECORDS))
+	$(VPY) scripts/report.py
 
 cov: setup
 	@bash scripts/check_system.sh cov

@@ -188,8 +188,10 @@ def pow2_encode(w, e_base: int, code_bits: int = 4) -> np.ndarray:
     """
     w = np.asarray(w, dtype=np.float64)
     top = (1 << (code_bits - 1)) - 1
-    with np.errstate(divide="ignore"):
-        e = np.floor(np.log2(np.abs(w) * 4.0 / 3.0))
+    # |w| = m * 2^E with m in [0.5, 1), exactly (frexp): m >= 0.75 lies in [0.75, 1.5) * 2^E, else in
+    # [0.75, 1.5) * 2^(E-1). No log2 or 4/3 product, whose rounding moved weights one ulp below a boundary.
+    m, big_e = np.frexp(np.abs(w))
+    e = np.where(m >= 0.75, big_e, big_e - 1)
     level = np.where(np.abs(w) > 0, e - e_base + 1, 0)
     level = np.where(level < 1, 0, np.minimum(level, top)).astype(np.int64)
     sign = (w < 0) & (level > 0)
@@ -224,10 +226,14 @@ def int_gemm(a_q, b_q, a_bits: int = 8, b_bits: int = 8, a_signed: bool = True, 
     a = _check_int_range("a_q", a_q, a_bits, a_signed)
     b = _check_int_range("b_q", b_q, b_bits, b_signed)
     _check_gemm_shapes(a, b)
-    # float64 matmul is exact while every partial sum stays below 2^53; fall back to int64 otherwise
+    if not 1 <= acc_bits <= 64:
+        raise ValueError(f"acc_bits must be 1..64 (the result is int64), not {acc_bits}")
+    # float64 matmul is exact while every partial sum stays below 2^53; past that, Python integers
+    # (exact at any size, so that an int64 overflow is reported instead of wrapping)
     bound = int(np.abs(a).max(initial=0)) * int(np.abs(b).max(initial=0)) * a.shape[1]
-    acc = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64) if bound < 2**53 else a @ b
-    return _check_acc(acc, acc_bits)
+    if bound < 2**53:
+        return _check_acc((a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64), acc_bits)
+    return _check_acc(a.astype(object) @ b.astype(object), acc_bits).astype(np.int64)
 
 
 def fp32_mul(a, b) -> np.ndarray:

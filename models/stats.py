@@ -2,11 +2,14 @@
 
 An effectual MAC has two non-zero operands and is not removed by the method's technique (an output in
 op.out_skip costs no MAC). FP operands count as zero when the core reads them as zero (|x| below the
-smallest FP16 normal, which flushes).
+smallest FP16 normal, which flushes). Estimate MACs are counted apart: the reduced-precision MACs a
+method spends to decide which outputs to remove (Trainer's speculation estimate), never included in
+the effectual MACs.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,8 +36,8 @@ def effectual_macs(op, a_nz=None, b_nz=None) -> int:
 class Stats:
     """Accumulates over a run; ``epoch_rows`` keeps the per-epoch sparsity for the plots."""
 
-    FIELDS = ("ops", "dense_macs", "effectual_macs", "a_zeros", "a_size", "b_zeros", "b_size",
-              "out_skipped", "out_size")
+    FIELDS = ("ops", "dense_macs", "effectual_macs", "estimate_macs", "a_zeros", "a_size", "b_zeros",
+              "b_size", "out_skipped", "out_size")
 
     def __init__(self):
         self.total = defaultdict(lambda: dict.fromkeys(self.FIELDS, 0))
@@ -48,6 +51,14 @@ class Stats:
                    a_zeros=int(a_nz.size - a_nz.sum()), a_size=a_nz.size,
                    b_zeros=int(b_nz.size - b_nz.sum()), b_size=b_nz.size,
                    out_skipped=0 if op.out_skip is None else int(op.out_skip.sum()), out_size=m * n)
+        self._accumulate(op, row)
+
+    def add_estimate(self, op) -> None:
+        """A reduced-precision estimate of op's whole result (Trainer's speculation): it runs before any
+        output is removed, so it takes the non-zero pairs of every output, skipped or not."""
+        self._accumulate(op, {"estimate_macs": effectual_macs(replace(op, out_skip=None))})
+
+    def _accumulate(self, op, row: dict) -> None:
         for table in (self.total, self.epoch):
             acc = table[(op.layer, op.phase)]
             for key, v in row.items():
@@ -81,6 +92,7 @@ def summarize(table) -> dict:
             "dense_macs": acc["dense_macs"],
             "effectual_macs": acc["effectual_macs"],
             "effectual_fraction": acc["effectual_macs"] / max(acc["dense_macs"], 1),
+            "estimate_macs": acc["estimate_macs"],
             "a_sparsity": acc["a_zeros"] / max(acc["a_size"], 1),
             "b_sparsity": acc["b_zeros"] / max(acc["b_size"], 1),
             "skipped_output_fraction": acc["out_skipped"] / max(acc["out_size"], 1),

@@ -1,11 +1,14 @@
 """Command line of the reference trainer.
 
-  python -m models.train --method NAME --epochs N --seed S --out DIR [--record SPEC] [--set OPT=VALUE ...]
-  python -m models.train --compare [--out DIR]        every method, the comparison table, plot and sweep
+  python -m models.train --method NAME --epochs N --seed S [--split P] --out DIR [--record SPEC] [--set OPT=VALUE ...]
+  python -m models.train --compare [--splits P,P,...] [--seeds S,S,...] [--out DIR]
+                                                      every method on every split and seed: the comparison
+                                                      table (mean and spread), plot and sweep
   python -m models.train --make-fixtures              regenerate models/data/records (committed records)
 
 A run writes DIR/summary.json (method, test_accuracy, weight_sparsity, effectual_mac_fraction, ...),
 history.csv, layers.csv and training.png, and with --record the operation records under DIR/records.
+A split seed (--split) draws the train/test split, a seed (--seed) the initialization and data order.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -25,7 +29,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models import report  # noqa: E402
-from models.dataset import load_split  # noqa: E402
+from models.dataset import SPLIT_SEED, load_split  # noqa: E402
 from models.methods import METHODS, make_method  # noqa: E402
 from models.network import build_cnn  # noqa: E402
 from models.records import Recorder, RecordSpec, RecordSpecError  # noqa: E402
@@ -45,14 +49,17 @@ FIXTURE_VARIANTS = {"nzpc": {a: [f"activation={a}"] for a in ("relu", "relu6", "
 COMPARE_SETS = {"swpu-s85": ("swpu", ["sparsity=0.85"])}   # about 80 % line sparsity at the last step
 SWEEP_METHODS = ("structured", "swpu", "unstructured")
 SWEEP_SPARSITIES = (0.9, 0.95, 0.97, 0.98, 0.99)
+# --compare's default split seeds: test accuracy moves by up to 2 points with the split, more than the
+# methods differ, so one split cannot rank them
+DEFAULT_SPLITS = (0, 1, 2)
 
 
 class Run:
     """Everything one training run holds; methods read and replace parts of it in prepare()."""
 
-    def __init__(self, method, config: TrainConfig, progress, data=None):
+    def __init__(self, method, config: TrainConfig, progress, data):
         self.method, self.config, self.progress = method, config, progress
-        self.data = data if data is not None else load_split()
+        self.data = data
         self.rng = np.random.default_rng(config.seed)
         self.net = build_cnn(self.rng, self.data.num_classes, method.activation,
                              batch_norm=method.batch_norm)
@@ -61,13 +68,15 @@ class Run:
         self.history: list[dict] = []
 
 
-def run_method(name: str, *, epochs: int | None = None, seed: int = 0, out=None, record: RecordSpec | None = None,
-               settings: list[str] | None = None, progress=print, executor=None, data=None) -> dict:
-    """Train one method and return its summary (written to ``out`` when given). ``data`` replaces the
-    digits split (tests use a small one); ``executor`` replaces the numpy executor."""
+def run_method(name: str, *, epochs: int | None = None, seed: int = 0, split: int = SPLIT_SEED, out=None,
+               record: RecordSpec | None = None, settings: list[str] | None = None, progress=print,
+               executor=None, data=None) -> dict:
+    """Train one method on the digits split drawn by ``split`` and return its summary (written to
+    ``out`` when given). ``data`` replaces that split (tests use a small one; ``split`` then only
+    labels it); ``executor`` replaces the numpy executor."""
     method = make_method(name, settings)
     config = TrainConfig(epochs=epochs or DEFAULT_EPOCHS, seed=seed)
-    run = Run(method, config, progress, data)
+    run = Run(method, config, progress, data if data is not None else load_split(split))
     t0, cpu0 = time.perf_counter(), time.process_time()
     method.prepare(run)
     t_prepare = time.perf_counter() - t0
@@ -89,13 +98,17 @@ def run_method(name: str, *, epochs: int | None = None, seed: int = 0, out=None,
         "method": name,
         "description": method.description,
         "seed": seed,
+        "split": split,
         "epochs": config.epochs,
         "options": asdict(method.options),
         "train": asdict(config),
         "test_accuracy": run.history[-1]["test_accuracy"],
+        "test_samples": len(run.data.y_test),
+        "test_set": digest_of_test_set(run.data),
         "train_accuracy": run.history[-1]["train_accuracy"],
         "weight_sparsity": weight_sparsity(run.net, method),
         "effectual_mac_fraction": totals["effectual_macs"] / baseline,
+        "estimate_mac_fraction": totals["estimate_macs"] / baseline,
         "mac_fraction": totals["dense_macs"] / baseline,
         "train_seconds": train_seconds,
         "prepare_seconds": t_prepare,
@@ -114,19 +127,55 @@ def run_method(name: str, *, epochs: int | None = None, seed: int = 0, out=None,
     return summary
 
 
-MEAN_KEYS = ("test_accuracy", "weight_sparsity", "effectual_mac_fraction", "mac_fraction", "train_seconds",
-             "cpu_seconds")
+def digest_of_test_set(data) -> str:
+    """A short fingerprint of the test samples and labels: runs compare pairwise only on one test set."""
+    h = hashlib.sha256(np.ascontiguousarray(data.x_test).tobytes())
+    h.update(np.ascontiguousarray(data.y_test).tobytes())
+    return h.hexdigest()[:16]
 
 
-def aggregate(runs: list[dict]) -> dict:
-    """One row for a method run with several seeds: the mean of the headline numbers, the spread of
-    the accuracy, and each seed's method-specific results."""
-    row = {k: v for k, v in runs[0].items() if k not in ("history", "layers", "definitions", "records", "seed")}
+MEAN_KEYS = ("test_accuracy", "weight_sparsity", "effectual_mac_fraction", "estimate_mac_fraction",
+             "mac_fraction", "train_seconds", "cpu_seconds")
+
+
+def spread(values) -> dict:
+    """Mean, min, max and sample standard deviation (n - 1 in the denominator; None for one value)."""
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": float(v.mean()), "min": float(v.min()), "max": float(v.max()),
+            "std": float(v.std(ddof=1)) if v.size > 1 else None, "n": int(v.size)}
+
+
+def paired_difference(runs: list[dict], reference: list[dict]) -> dict | None:
+    """Spread of test accuracy minus the reference method's on the same split and seed, so that a
+    split's own difficulty cancels; None when a pair's test sets differ (rowpipe's digits 5-9)."""
+    ref = {(r["split"], r["seed"]): r for r in reference}
+    pairs = [(r, ref[(r["split"], r["seed"])]) for r in runs if (r["split"], r["seed"]) in ref]
+    if not pairs or any(r["test_set"] != q["test_set"] for r, q in pairs):
+        return None
+    return spread([r["test_accuracy"] - q["test_accuracy"] for r, q in pairs])
+
+
+def aggregate(runs: list[dict], reference: list[dict] | None = None) -> dict:
+    """One row for a method run on several splits and seeds: the mean of the headline numbers, the
+    spread of the test accuracy over every run and between the splits' means, the paired difference
+    to ``reference`` (the dense runs), and each run's method-specific results."""
+    row = {k: v for k, v in runs[0].items()
+           if k not in ("history", "layers", "definitions", "records", "seed", "split", "test_set")}
     for key in MEAN_KEYS:
         row[key] = float(np.mean([r[key] for r in runs]))
-    acc = [r["test_accuracy"] for r in runs]
-    row.update(seeds=[r["seed"] for r in runs], test_accuracy_per_seed=acc,
-               test_accuracy_std=float(np.std(acc)) if len(runs) > 1 else None)
+    acc = spread([r["test_accuracy"] for r in runs])
+    splits = sorted({r["split"] for r in runs})
+    per_split = [{"split": p, "test_accuracy": float(np.mean([r["test_accuracy"] for r in runs if r["split"] == p]))}
+                 for p in splits]
+    row.update(splits=splits, seeds=sorted({r["seed"] for r in runs}), runs=acc["n"],
+               test_accuracy_min=acc["min"], test_accuracy_max=acc["max"], test_accuracy_std=acc["std"],
+               test_accuracy_split_std=spread([p["test_accuracy"] for p in per_split])["std"],
+               test_accuracy_per_split=per_split,
+               test_accuracy_per_run=[{"split": r["split"], "seed": r["seed"], "test_accuracy": r["test_accuracy"]}
+                                      for r in runs])
+    diff = paired_difference(runs, reference) if reference is not None else None
+    row.update({f"test_accuracy_vs_dense{suffix}": None if diff is None else diff[key]
+                for suffix, key in (("", "mean"), ("_min", "min"), ("_max", "max"), ("_std", "std"))})
     name = runs[0]["method"]
     if name in runs[0]:
         row[name] = runs[0][name] if len(runs) == 1 else [r[name] for r in runs]
@@ -147,50 +196,68 @@ def sparsity_at_floor(points: list[dict], floor: float) -> dict:
     return {"weight_sparsity": pts[-1]["weight_sparsity"], "bounded": False}
 
 
-def compare(out: Path, epochs: int | None = None, seeds=(0,), progress=print, sweep=SWEEP_SPARSITIES,
-            data=None) -> dict:
-    """Every method with its defaults (each seed), then a sweep of target sparsity for the pruning methods
-    of SWEEP_METHODS: the pruning ratio each reaches at the accuracy of dense minus 2 points."""
-    seeds = list(seeds)
+def compare(out: Path, epochs: int | None = None, seeds=(0,), splits=DEFAULT_SPLITS, progress=print,
+            sweep=SWEEP_SPARSITIES, load=load_split) -> dict:
+    """Every method with its defaults on every (split seed, seed) pair, then a sweep of target sparsity
+    for the pruning methods of SWEEP_METHODS over the same pairs: the pruning ratio each reaches at the
+    mean accuracy of dense minus 2 points. ``load`` gives the data of a split seed (tests: small ones)."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    seeds, splits = list(seeds), list(splits)
+    grid = [(p, s) for p in splits for s in seeds]
     runs = {}
     for name in METHODS:
-        runs[name] = [run_method(name, epochs=epochs, seed=seed, progress=progress, data=data,
-                                 out=out / name if len(seeds) == 1 else out / name / f"seed{seed}")
-                      for seed in seeds]
-        progress(report.table([aggregate(runs[name])]))
-    rows = [aggregate(r) for r in runs.values()]
-    result = {"definitions": report.DEFINITIONS, "seeds": seeds, "methods": rows}
+        runs[name] = [run_method(name, epochs=epochs, seed=s, split=p, data=load(p), progress=progress,
+                                 out=out / name if len(grid) == 1 else out / name / f"split{p}-seed{s}")
+                      for p, s in grid]
+        progress(report.table([aggregate(runs[name], runs["dense"])]))
+    rows = [aggregate(r, runs["dense"]) for r in runs.values()]
+    result = {"definitions": report.DEFINITIONS, "splits": splits, "seeds": seeds, "methods": rows}
     sweep_result = None
     if sweep:
         floor = next(r["test_accuracy"] for r in rows if r["method"] == "dense") - 0.02
-        sweep_result = {"accuracy_floor": floor, "seeds": seeds, "points": {}, "sparsity_at_floor": {}}
+        sweep_result = {"accuracy_floor": floor, "splits": splits, "seeds": seeds, "points": {},
+                        "sparsity_at_floor": {}}
         for name in SWEEP_METHODS:
             points = []
             for target in sweep:
-                group = [run_method(name, epochs=epochs, seed=seed, settings=[f"sparsity={target}"],
-                                    progress=None, data=data) for seed in seeds]
+                group = [run_method(name, epochs=epochs, seed=s, split=p, settings=[f"sparsity={target}"],
+                                    progress=None, data=load(p)) for p, s in grid]
+                acc = spread([g["test_accuracy"] for g in group])
                 points.append({"target": target,
                                "weight_sparsity": float(np.mean([g["weight_sparsity"] for g in group])),
-                               "test_accuracy": float(np.mean([g["test_accuracy"] for g in group])),
-                               "test_accuracy_per_seed": [g["test_accuracy"] for g in group]})
+                               "test_accuracy": acc["mean"], "test_accuracy_min": acc["min"],
+                               "test_accuracy_max": acc["max"], "test_accuracy_std": acc["std"],
+                               "test_accuracy_per_run": [{"split": g["split"], "seed": g["seed"],
+                                                          "test_accuracy": g["test_accuracy"]} for g in group]})
                 progress(f"sweep {name} sparsity {target}: weight sparsity {points[-1]['weight_sparsity']:.4f} "
-                         f"test accuracy {points[-1]['test_accuracy']:.4f}")
+                         f"test accuracy {acc['mean']:.4f} ({acc['min']:.4f}..{acc['max']:.4f})")
             sweep_result["points"][name] = points
             sweep_result["sparsity_at_floor"][name] = sparsity_at_floor(points, floor)
         result["sweep"] = sweep_result
+    result.update(cpu_seconds=time.process_time() - cpu0, wall_seconds=time.perf_counter() - t0)
     out.mkdir(parents=True, exist_ok=True)
     report.write_json(out / "compare.json", result)
     report.write_csv(out / "compare.csv", [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in rows])
-    report.plot_comparison(out / "compare.png", [r[0] for r in runs.values()], sweep_result)
-    text = report.table(rows)
+    report.write_csv(out / "compare_runs.csv", [{k: r[k] for k in RUN_COLUMNS} for group in runs.values() for r in group])
+    report.plot_comparison(out / "compare.png", rows, [group[0] for group in runs.values()], sweep_result)
+    text = (f"test accuracy over {len(grid)} run(s) per method: split seeds {splits} x seeds {seeds}; "
+            "mean, min, max, sample std; vs dense: mean difference to dense on the same split and seed\n\n")
+    text += report.table(rows)
     if sweep_result:
-        text += f"\n\nweight sparsity reached at test accuracy >= {floor:.4f} (dense - 2 points), seeds {seeds}:\n"
+        text += (f"\n\nweight sparsity reached at mean test accuracy >= {floor:.4f} (dense - 2 points), "
+                 f"split seeds {splits} x seeds {seeds}:\n")
         text += "\n".join(f"  {n}: {v['weight_sparsity']:.4f}" + ("" if v["bounded"] else " (never dropped below)")
                           if v["weight_sparsity"] is not None else f"  {n}: below the floor at every point"
                           for n, v in sweep_result["sparsity_at_floor"].items())
+    text += f"\n\nrun time: {result['cpu_seconds']:.0f} s CPU, {result['wall_seconds']:.0f} s wall"
     (out / "compare.txt").write_text(text + "\n")
     progress("\n" + text)
     return result
+
+
+# compare_runs.csv: one row per method, split seed and seed
+RUN_COLUMNS = ("method", "split", "seed", "test_accuracy", "weight_sparsity", "effectual_mac_fraction",
+               "estimate_mac_fraction", "cpu_seconds")
 
 
 def make_fixtures(root: Path = FIXTURES, progress=print) -> list[str]:
@@ -273,13 +340,19 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--make-fixtures", action="store_true", help=f"regenerate {FIXTURES}")
     p.add_argument("--epochs", type=_positive_int, default=None, help=f"training epochs (default {DEFAULT_EPOCHS})")
     p.add_argument("--seed", type=_seed, default=0, help="seed of initialization and data order (default 0)")
+    p.add_argument("--split", type=_seed, default=None,
+                   help=f"seed of the train/test split of a --method run (default {SPLIT_SEED})")
     p.add_argument("--out", type=Path, default=None, help="output directory (default build/models/<method or compare>)")
     p.add_argument("--record", type=_record_spec, default=None, metavar="SPEC",
                    help='operation records to write, e.g. "layers=conv2,fc;phases=FF,BP,WG;steps=0,last;samples=2"')
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="OPT=VALUE",
                    help="a method option, e.g. --set sparsity=0.8 (repeatable)")
     p.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
-                   help="with --compare: average every number over these seeds (default: --seed)")
+                   help="with --compare: seeds of initialization and data order, every one on every split "
+                        "(default: --seed)")
+    p.add_argument("--splits", type=_seed_list, default=None, metavar="P,P,...",
+                   help="with --compare: train/test split seeds, every one with every seed "
+                        f"(default {','.join(map(str, DEFAULT_SPLITS))})")
     p.add_argument("--no-sweep", action="store_true", help="with --compare: skip the sparsity sweep")
     return p
 
@@ -291,8 +364,12 @@ def main(argv=None) -> int:
         p.error("--record and --set apply to a single --method run")
     if args.seeds and not args.compare:
         p.error("--seeds applies to --compare")
+    if args.splits and not args.compare:
+        p.error("--splits applies to --compare")
+    if args.split is not None and not args.method:
+        p.error("--split applies to a single --method run (--compare takes --splits)")
     if args.make_fixtures and (args.epochs or args.seed or args.no_sweep):
-        p.error("--make-fixtures takes no other options (it uses seed 0 and the default epochs)")
+        p.error("--make-fixtures takes no other options (it uses seed 0, split 0 and the default epochs)")
     if args.method:
         try:
             make_method(args.method, args.settings)
@@ -301,7 +378,7 @@ def main(argv=None) -> int:
         out = args.out or Path("build/models") / args.method
         try:
             s = run_method(args.method, epochs=args.epochs, seed=args.seed, out=out, record=args.record,
-                           settings=args.settings)
+                           settings=args.settings, split=SPLIT_SEED if args.split is None else args.split)
         except RecordSpecError as e:
             p.error(str(e))
         print(report.table([s]))
@@ -309,7 +386,7 @@ def main(argv=None) -> int:
                                                   if s["records"] else ""))
     elif args.compare:
         compare(args.out or Path("build/models/compare"), args.epochs, args.seeds or [args.seed],
-                sweep=() if args.no_sweep else SWEEP_SPARSITIES)
+                args.splits or DEFAULT_SPLITS, sweep=() if args.no_sweep else SWEEP_SPARSITIES)
     else:
         written = make_fixtures(args.out or FIXTURES)
         print(f"wrote {len(written)} records under {args.out or FIXTURES}")

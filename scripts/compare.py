@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.records import RecordError, load_records  # noqa: E402
 from verif.common.cores import ROOT, baseline_core, core_names, load_core  # noqa: E402
+from verif.common.energy import energy_of  # noqa: E402
 
 DEFINITIONS = {
     "end_to_end_cycles": "the headline: load + compute + drain cycles (CYC_LOAD + CYC_COMPUTE + CYC_DRAIN), "
@@ -41,12 +42,25 @@ DEFINITIONS = {
     "sram_reads": "SRAM word reads of every buffer during the operation (load, compute, drain)",
     "toggles_per_effectual_mac": "bit toggles of the whole core in the operation's window (FST) / the "
                                  "core's effectual MACs: a power proxy, not an energy figure",
+    "bank_conflicts": "the core's BANK_CONFLICT counter: requests that waited for a bank another requester held "
+                      "(cores whose every bank has one reader have none: the report says which)",
+    "software_bits": "bits the driver prepares in Python for the operation (manifest software_costs, sized on "
+                     "its dims): work a chip would do itself or be sent",
+    "energy_ratio": "the baseline's event energy / the core's, on the same records (energy efficiency against "
+                    "dense: the same work, fewer pJ)",
+    "iso_area_speedup": "end-to-end speedup x baseline logic cells / the core's (whole-core Yosys cells of make "
+                        "area, flip-flops included, SRAM bits apart): throughput per cell against dense",
+    "energy_pj": "event energy: the operation's counted events (MACs by kind, SRAM reads and writes by buffer, "
+                 "accumulator updates) x per-event energies of models/data/energy_45nm.hjson (Horowitz ISSCC 2014, "
+                 "45 nm, and labelled rules); a proxy, see scripts/energy.py",
+    "pj_per_effectual_mac": "energy_pj / the core's effectual MACs",
     "parts": "records a job does at once (dqstp: BP with WG); the baseline's row is then the sum of its runs "
              "of those records, and such jobs are totalled apart",
 }
 COLUMNS = ["op", "variant", "phase", "end_to_end_cycles", "speedup_end_to_end", "fraction_of_ideal_end_to_end",
            "cycles", "speedup", "ideal_speedup", "fraction_of_ideal", "load_cycles", "drain_cycles", "utilization",
-           "sram_reads", "toggles", "toggles_per_effectual_mac", "effectual_macs", "dense_macs"]
+           "sram_reads", "toggles", "toggles_per_effectual_mac", "energy_pj", "pj_per_effectual_mac", "effectual_macs",
+           "dense_macs"]
 
 
 def select_designs(requested: list[str] | None = None) -> tuple[str, list[str]]:
@@ -70,23 +84,35 @@ def default_records(designs: list[str]) -> list[Path]:
     return list(dict.fromkeys(r for d in designs for r in load_core(d).compare_records))
 
 
-def sim_command(design: str, records: list[Path], out: Path) -> list[str]:
+def runs_of(designs: list[str]) -> dict[str, tuple[str, dict[str, int]]]:
+    """Every simulation make compare runs: label -> (core, parameter overrides). A core's default build is
+    labelled with its name, each of its manifest compare_sizes as <core>@<name>."""
+    runs = {}
+    for d in designs:
+        runs[d] = (d, {})
+        runs.update({f"{d}@{name}": (d, size) for name, size in load_core(d).compare_sizes})
+    return runs
+
+
+def sim_command(design: str, records: list[Path], out: Path, size: dict[str, int] | None = None) -> list[str]:
     """scripts/sim.py running the design's manifest compare_tests on Verilator over the records."""
     tests = load_core(design).compare_tests
-    return [sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
-            "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
+    return ([sys.executable, str(ROOT / "scripts" / "sim.py"), "--design", design, "--sim", "verilator",
+             "--tests", ",".join(tests), "--records", os.pathsep.join(map(str, records)), "--out", str(out)]
+            + (["--size", ",".join(f"{k}={v}" for k, v in size.items())] if size else []))
 
 
-def run_design(design: str, records: list[Path], out: Path) -> Path:
-    """The design's records tests on Verilator with toggles; returns its summary.json."""
-    cmd = sim_command(design, records, out)
-    print(f"[compare] {design}: {' '.join(cmd[1:])}", flush=True)
+def run_design(label: str, records: list[Path], out: Path, size: dict[str, int] | None = None) -> Path:
+    """One run's records tests on Verilator with toggles; returns its summary.json."""
+    design = label.split("@")[0]
+    cmd = sim_command(design, records, out, size)
+    print(f"[compare] {label}: {' '.join(cmd[1:])}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     summary = out / "summary.json"
     tail = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
-    print(f"[compare] {design}: {tail}", flush=True)
+    print(f"[compare] {label}: {tail}", flush=True)
     if proc.returncode != 0 or not summary.exists():
-        raise RuntimeError(f"{design}: the records test failed (see {out}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        raise RuntimeError(f"{label}: the records test failed (see {out}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return summary
 
 
@@ -96,13 +122,17 @@ def variant_of(design: str, op_id: str) -> tuple[str, str]:
     return rec, f"{design}@{variant}" if variant else design
 
 
-def compare(summaries: dict[str, dict], baseline: str) -> list[dict]:
-    """One row per record and variant that ran on the baseline and on another core."""
+def compare(summaries: dict[str, dict], baseline: str, costs: dict[str, tuple] | None = None,
+            with_energy: bool = False) -> list[dict]:
+    """One row per record and variant that ran on the baseline and on another core. `costs`: per core,
+    its manifest software_costs (sized on each operation's dims; left out when not given); with_energy
+    adds the event-energy columns (verif/common/energy.py: needs every counter energy_events names)."""
     by_op: dict[str, dict[str, dict]] = {}
     for design, summary in summaries.items():
         for op in summary["ops"]:
             rec, variant = variant_of(design, op["id"])
-            by_op.setdefault(rec, {})[variant] = op
+            # the build's parameters go with each op: a sized build's buffers and arrays differ
+            by_op.setdefault(rec, {})[variant] = {**op, "parameters": summary.get("parameters") or {}}
     dense = {rec: variants[baseline] for rec, variants in by_op.items() if baseline in variants}
     rows = []
     for rec in sorted(by_op):
@@ -115,7 +145,8 @@ def compare(summaries: dict[str, dict], baseline: str) -> list[dict]:
         if base is None or len(variants) < 2:
             continue
         for variant, op in sorted(variants.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
-            rows.append(row(rec, variant, op, base))
+            rows.append({**row(rec, variant, op, base, (costs or {}).get(variant.split("@")[0])),
+                         **(energy_columns(variant, op) if with_energy else {})})
     return rows
 
 
@@ -123,12 +154,23 @@ def combined_op(ops: list[dict], parts: list[str]) -> dict:
     """Several metrics entries of one core as one: counts summed, ratios recomputed."""
     total = {key: sum(op[key] for op in ops) for key in
              ("cycles", "dense_macs", "golden_effectual_macs", "effectual_macs", "mac_slots", "sram_reads")}
+    total["skipped_macs"] = sum(op.get("skipped_macs") or 0 for op in ops)
     total.update({key: sum(op.get(key) or 0 for op in ops) for key in ("load_cycles", "drain_cycles")})
     toggles = sum(op.get("toggles") or 0 for op in ops)
     return {**total, "phase": "+".join(op["phase"] for op in ops), "parts": parts,
             "utilization": total["effectual_macs"] / total["mac_slots"] if total["mac_slots"] else 0.0,
             "toggles": toggles, "toggles_per_effectual_mac": toggles / total["effectual_macs"] if total["effectual_macs"] else None,
-            "sram_by_buffer": {k: sum(op["sram_by_buffer"][k] for op in ops) for k in ops[0]["sram_by_buffer"]}}
+            "sram_by_buffer": {k: sum(op["sram_by_buffer"][k] for op in ops) for k in ops[0]["sram_by_buffer"]},
+            "toggles_by_instance": sum_counts(op.get("toggles_by_instance") or {} for op in ops)}
+
+
+def sum_counts(dicts) -> dict:
+    """Key-wise sum of count dicts (keys missing in some count as 0)."""
+    out: dict = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + (v or 0)
+    return out
 
 
 def end_to_end(op: dict) -> int:
@@ -139,7 +181,7 @@ def ratio(num, den):
     return num / den if num and den else None
 
 
-def row(rec: str, variant: str, op: dict, base: dict) -> dict:
+def row(rec: str, variant: str, op: dict, base: dict, costs: tuple | None = None) -> dict:
     eff = op["golden_effectual_macs"]
     speedup = ratio(base["cycles"], op["cycles"])
     speedup_e2e = ratio(end_to_end(base), end_to_end(op))
@@ -155,9 +197,25 @@ def row(rec: str, variant: str, op: dict, base: dict) -> dict:
         "toggles_per_effectual_mac": op.get("toggles_per_effectual_mac"),
         "effectual_macs": op["effectual_macs"], "dense_macs": op["dense_macs"], "mac_slots": op["mac_slots"],
         "sram_by_buffer": op["sram_by_buffer"], "core_counters": op.get("core_counters", {}),
+        "toggles_by_instance": op.get("toggles_by_instance") or {},
         "parts": op.get("parts") or [],
         "images": op.get("images", 1),      # a conv operation run as one job per image (rowpipe)
+        "bank_conflicts": op.get("core_counters", {}).get("BANK_CONFLICT"),
+        # what the driver prepared for it in Python (manifest software_costs on the operation's dims)
+        "software_bits": None if costs is None else sum(c.bits_for(op.get("dims") or {}, op["phase"]) or 0
+                                                       for c in costs),
+        "skipped_macs": op.get("skipped_macs"),
     }
+
+
+def energy_columns(variant: str, op: dict) -> dict:
+    energy = energy_of(variant, op)
+    detail = {**{f"compute {k}": v for k, v in energy["compute_pj_by_event"].items()},
+              **{f"sram {k}": v for k, v in energy["sram_pj_by_buffer"].items()},
+              **{f"registers {k}": v for k, v in energy["register_pj_by_kind"].items()}}
+    return {"energy_pj": energy["energy_pj"], "pj_per_effectual_mac": energy["pj_per_effectual_mac"],
+            "energy_breakdown_pj": {k: energy[f"{k}_pj"] for k in ("compute", "sram", "registers")},
+            "energy_detail_pj": detail}
 
 
 def step_of(op_id: str) -> str:
@@ -195,6 +253,8 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
         dense = sum(r["dense_macs"] for r in sel)
         golden_eff = sum(r["dense_macs"] / r["ideal_speedup"] for r in sel if r["ideal_speedup"])
         toggles = sum(r["toggles"] or 0 for r in sel)
+        conflicts = [r["bank_conflicts"] for r in sel if r.get("bank_conflicts") is not None]
+        energy = sum(r["energy_pj"] for r in sel) if all("energy_pj" in r for r in sel) else None
         speedup = ratio(sum(base_cycles[r["op"]] for r in sel), cycles)
         speedup_e2e = ratio(sum(base_e2e[r["op"]] for r in sel), e2e)
         ideal = dense / golden_eff if golden_eff else None
@@ -205,8 +265,56 @@ def group_totals(label: str, rows: list[dict], baseline: str) -> list[dict]:
                     "utilization": eff / slots if (slots := sum(r["mac_slots"] for r in sel)) else None,
                     "sram_reads": sum(r["sram_reads"] for r in sel), "toggles": toggles,
                     "toggles_per_effectual_mac": toggles / eff if eff else None,
-                    "effectual_macs": eff, "dense_macs": dense})
+                    "energy_pj": energy, "pj_per_effectual_mac": ratio(energy, eff),
+                    "energy_breakdown_pj": sum_counts(r.get("energy_breakdown_pj") or {} for r in sel),
+                    "energy_detail_pj": sum_counts(r.get("energy_detail_pj") or {} for r in sel),
+                    "effectual_macs": eff, "dense_macs": dense,
+                    "bank_conflicts": sum(conflicts) if conflicts else None,
+                    "software_bits": sum(r.get("software_bits") or 0 for r in sel),
+                    "toggles_by_instance": sum_counts(r.get("toggles_by_instance") or {} for r in sel)})
     return out
+
+
+def core_figures(totals: list[dict], baseline: str, area: dict | None, sized: list[str] = ()) -> list[dict]:
+    """Per core variant, over its own record set ("ALL <method>" totals), the headline figures against the
+    baseline's totals on the same records; iso-area speedup when `area` (make area's JSON, cores keyed by
+    name, sized builds by their label) has both. `sized`: the labels of builds at other parameters."""
+    cells = {core: fig.get("cells") for core, fig in ((area or {}).get("cores") or {}).items()}
+    out = []
+    for t in totals:
+        method = t["op"][4:]
+        if not t["op"].startswith("ALL ") or " " in method or t["variant"] == baseline:
+            continue        # per-step and multi-record-job groups are not a core's headline
+        core = t["variant"].split("@")[0]
+        build = t["variant"] if t["variant"] in sized else core     # whose cells
+        base = next(b for b in totals if b["op"] == t["op"] and b["variant"] == baseline)
+        iso = (t["speedup_end_to_end"] * cells[baseline] / cells[build]
+               if t["speedup_end_to_end"] and cells.get(build) and cells.get(baseline) else None)
+        out.append({"core": core, "variant": t["variant"], "records": method,
+                    **{k: t.get(k) for k in ("speedup_end_to_end", "speedup", "ideal_speedup",
+                                             "fraction_of_ideal_end_to_end", "fraction_of_ideal", "utilization",
+                                             "end_to_end_cycles", "cycles", "sram_reads",
+                                             "toggles_per_effectual_mac", "bank_conflicts", "software_bits")},
+                    "baseline_end_to_end_cycles": base["end_to_end_cycles"], "baseline_sram_reads": base["sram_reads"],
+                    "baseline_utilization": base["utilization"],
+                    "energy_pj": t.get("energy_pj"), "pj_per_effectual_mac": t.get("pj_per_effectual_mac"),
+                    "baseline_pj_per_effectual_mac": base.get("pj_per_effectual_mac"),
+                    "energy_ratio": ratio(base.get("energy_pj"), t.get("energy_pj")),
+                    "energy_breakdown_pj": t.get("energy_breakdown_pj") or {},
+                    "baseline_energy_breakdown_pj": base.get("energy_breakdown_pj") or {},
+                    "energy_detail_pj": t.get("energy_detail_pj") or {},
+                    "toggles_by_instance": t.get("toggles_by_instance") or {}, "effectual_macs": t["effectual_macs"],
+                    "baseline_toggles_by_instance": base.get("toggles_by_instance") or {},
+                    "baseline_effectual_macs": base["effectual_macs"],
+                    "baseline_toggles_per_effectual_mac": base["toggles_per_effectual_mac"],
+                    "cells": cells.get(build), "baseline_cells": cells.get(baseline), "iso_area_speedup": iso})
+    return out
+
+
+def software_costs(designs: list[str]) -> dict[str, list[dict]]:
+    return {d: [{"what": c.what, "how_often": c.how_often, "bits": c.bits, "phases": "/".join(c.phases)}
+                for c in load_core(d).software_costs]
+            for d in designs}
 
 
 def fmt(value) -> str:
@@ -219,7 +327,8 @@ def fmt(value) -> str:
 
 def print_table(rows: list[dict]) -> None:
     cols = ["op", "variant", "end_to_end_cycles", "speedup_end_to_end", "cycles", "speedup", "ideal_speedup",
-            "fraction_of_ideal_end_to_end", "utilization", "sram_reads", "toggles_per_effectual_mac"]
+            "fraction_of_ideal_end_to_end", "utilization", "sram_reads", "toggles_per_effectual_mac",
+            "pj_per_effectual_mac"]
     titles = {"end_to_end_cycles": "e2e_cycles", "speedup_end_to_end": "e2e_speedup", "cycles": "compute_cycles",
               "speedup": "compute_speedup", "fraction_of_ideal_end_to_end": "e2e_fraction_of_ideal"}
     cells = [[fmt(r.get(c)) for c in cols] for r in rows]
@@ -293,6 +402,8 @@ def main(argv=None) -> int:
                              "training method, the baseline runs them all (default: the union of the "
                              "compared cores' manifest compare_records)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--area", type=Path, default=ROOT / "build" / "area.json",
+                        help="make area's JSON, for iso-area figures (skipped when the file is missing)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-run", action="store_true",
                       help="re-tabulate the summaries of the last run instead of simulating again")
@@ -313,34 +424,42 @@ def main(argv=None) -> int:
             except RecordError as exc:
                 parser.error(f"{design} has no records of its own method among the records ({exc}); give "
                              f"RECORDS, add compare_records to its manifest, or leave it out of DESIGNS")
-    runs = {d: args.out / "compare" / d for d in designs}
+    runs = runs_of(designs)
+    outs = {label: args.out / "compare" / label for label in runs}
     if args.dry_run:
         print(f"[compare] baseline {baseline}; designs {', '.join(designs)}")
         print(f"[compare] records {', '.join(os.path.relpath(r, ROOT) for r in records)}")
-        for d in designs:
-            print(f"[compare] {d}: {' '.join(sim_command(d, records, runs[d])[1:])}")
+        for label, (d, size) in runs.items():
+            print(f"[compare] {label}: {' '.join(sim_command(d, records, outs[label], size)[1:])}")
         return 0
     if args.no_run:
-        missing = [str(runs[d] / "summary.json") for d in designs if not (runs[d] / "summary.json").exists()]
+        missing = [str(outs[label] / "summary.json") for label in runs if not (outs[label] / "summary.json").exists()]
         if missing:
             parser.error(f"--no-run: no summary from a previous run: {', '.join(missing)}")
-        summaries = {d: json.loads((runs[d] / "summary.json").read_text()) for d in designs}
+        summaries = {label: json.loads((outs[label] / "summary.json").read_text()) for label in runs}
     else:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {d: pool.submit(run_design, d, records, runs[d]) for d in designs}
-            summaries = {d: json.loads(f.result().read_text()) for d, f in futures.items()}
-    rows = compare(summaries, baseline)
+            futures = {label: pool.submit(run_design, label, records, outs[label], size)
+                       for label, (_, size) in runs.items()}
+            summaries = {label: json.loads(f.result().read_text()) for label, f in futures.items()}
+    rows = compare(summaries, baseline, {d: load_core(d).software_costs for d in designs}, with_energy=True)
+    sized = [label for label, (_, size) in runs.items() if size]
     if not rows:
         print(f"[compare] no operation of {', '.join(map(str, records))} ran on {baseline} and on another core",
               file=sys.stderr)
         return 1
-    all_rows = rows + totals(rows, baseline)
+    group_rows = totals(rows, baseline)
+    all_rows = rows + group_rows
+    area = json.loads(args.area.read_text()) if args.area.is_file() else None
+    if area is None:
+        print(f"[compare] no {args.area}: iso-area figures left out (run make area first)")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.json").write_text(json.dumps(
         {"records": [str(r) for r in records], "baseline": baseline, "designs": designs, "definitions": DEFINITIONS,
          "note": "cycles, utilization, SRAM reads and toggles are counted by the simulated RTL; toggles "
                  "are a power proxy for comparing cores, not an energy estimate",
-         "ops": rows, "totals": totals(rows, baseline)}, indent=1))
+         "cores": core_figures(group_rows, baseline, area, sized), "software_costs": software_costs(designs),
+         "ops": rows, "totals": group_rows}, indent=1))
     with open(args.out / "compare.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()

@@ -1,8 +1,10 @@
 """Run one core's pyuvm tests under one simulator and write build/<core>/<sim>/summary.json.
 
 Usage: python scripts/sim.py --design dense --sim icarus [--seed N] [--tests a,b] [--waves]
-       [--records DIR] [--no-toggles]
-The summary holds, per layer operation: id, phase, dims, cycles, mac_slots, effectual_macs,
+       [--records DIR] [--no-toggles] [--size Rows=1,Cols=16,TileRows=16]
+--size builds the core with some of its manifest parameters overridden (as a manifest `sizes` entry
+is) and writes to build/<core>/<sim>-<name><value>... unless --out says otherwise. The summary holds
+the parameters of the build and, per layer operation: id, phase, dims, cycles, mac_slots, effectual_macs,
 dense_macs, utilization, sram_reads, sram_writes and toggles (counted from the wave file).
 """
 from __future__ import annotations
@@ -17,7 +19,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verif.common import runner  # noqa: E402
-from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
+from verif.common.cores import ROOT, _size, core_names, load_core  # noqa: E402
+
+
+def parse_size(text: str, parameters: dict[str, int]) -> dict[str, int]:
+    """`Name=value,...` as a partial override of the manifest's parameters, checked as `sizes` are."""
+    size = {}
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().lstrip("-").isdigit():
+            raise ValueError(f"{item!r} is not Name=integer")
+        if name.strip() in size:
+            raise ValueError(f"{name.strip()} is given twice")
+        size[name.strip()] = int(value)
+    return _size(parameters, size, "--size")
 
 
 def collect_ops(test_dir: Path) -> tuple[list[dict], dict]:
@@ -59,10 +74,14 @@ def main(argv=None) -> int:
     parser.add_argument("--waves", action="store_true", help="keep the wave file for viewing")
     parser.add_argument("--no-toggles", action="store_true", help="skip wave dumping and toggle counts (faster)")
     parser.add_argument("--records", default="", help=f"operation records to stream (folders or files, joined by {os.pathsep!r})")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default build/<core>/<sim>)")
+    parser.add_argument("--size", default="", help="parameter overrides, e.g. Rows=1,Cols=16,TileRows=16 "
+                        "(names from the core's manifest `parameters`)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default build/<core>/<sim>, with -<name><value>... for --size)")
     args = parser.parse_args(argv)
     try:
         core = load_core(args.design)
+        size = tuple(sorted(parse_size(args.size, core.parameters).items())) if args.size else ()
     except ValueError as exc:
         parser.error(str(exc))
     records = [Path(r).resolve() for r in args.records.split(os.pathsep) if r]
@@ -71,12 +90,13 @@ def main(argv=None) -> int:
             parser.error(f"--records {path}: no such file or folder")
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     tests = [t for t in args.tests.split(",") if t]
-    opts = runner.BuildOptions(args.sim, waves=args.waves or not args.no_toggles)
-    out = args.out or ROOT / "build" / core.name / args.sim
+    opts = runner.BuildOptions(args.sim, waves=args.waves or not args.no_toggles, size=size)
+    out = args.out or ROOT / "build" / core.name / (args.sim + "".join(f"-{k}{v}" for k, v in size))
     for stale in out.glob("metrics_*.json"):
         stale.unlink()
     extra_env = {"RECORDS": os.pathsep.join(map(str, records))} if records else {}
-    print(f"[sim] {core.name} on {args.sim}, seed {seed}, tests: {', '.join(tests) or 'all'}", flush=True)
+    sized = f" at {', '.join(f'{k}={v}' for k, v in size)}" if size else ""
+    print(f"[sim] {core.name}{sized} on {args.sim}, seed {seed}, tests: {', '.join(tests) or 'all'}", flush=True)
     t0 = time.time()
     result = runner.run(core, opts, out, tests=tests, seed=seed, extra_env=extra_env)
     wall = time.time() - t0
@@ -86,7 +106,7 @@ def main(argv=None) -> int:
         add_toggles(ops, wave, core.toplevel)
         if not args.waves:
             wave.unlink()
-    summary = {"core": core.name, "sim": args.sim, "seed": seed, "passed": len(result.passed),
+    summary = {"core": core.name, "sim": args.sim, "seed": seed, "parameters": opts.parameters(core), "passed": len(result.passed),
                "failed": len(result.failed), "passed_tests": result.passed, "failed_tests": result.failed,
                "wall_seconds": round(wall, 2), "ops": ops}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))

@@ -1,8 +1,10 @@
 // Dense baseline core: C[MxN] = A[MxK] . B[KxN] on a Rows x Cols output-stationary FP16 array,
 // FP32 accumulation in ascending k. The yardstick every sparse core's speedup is measured against.
-// Operand words (256-bit beats): A word = Rows rows x (16/Rows) k-steps, B word = Cols cols x (16/Cols)
-// k-steps, lane = kstep * Rows + row (A) or kstep * Cols + col (B). Results: one Cols-wide FP32 row
-// segment per beat, row-major (m, then n-tile); see verif/dense/dense_codec.py for the packing.
+// Output tile: TileM = Rows*TileRows rows x Cols columns (TileRows accumulators per multiplier; > 1
+// reads fewer operand words, see hdl/common/fp16_gemm.sv). Operand words (256-bit beats): A word =
+// TileM rows x (16/TileM) k-steps, B word = Cols cols x (16/Cols) k-steps, lane = kstep * TileM + row
+// (A) or kstep * Cols + col (B). Results: one Cols-wide FP32 row segment per beat, row-major (m, then
+// n-tile); verif/common/gemm_packing.py packs and unpacks them.
 `include "accel_shell.svh"
 `include "accel_assert.svh"
 
@@ -11,6 +13,7 @@ module dense_top
 #(
   parameter int Rows = 4,
   parameter int Cols = 4,
+  parameter int TileRows = 1,
   parameter int AWords = 4096,
   parameter int BWords = 4096,
   parameter int CWords = 4096
@@ -18,15 +21,16 @@ module dense_top
   `ACCEL_SHELL_PORTS(Cols * 32)
 );
   localparam int ValsPerWord = SHELL_IN_BEAT_BITS / 16;  // FP16 values per operand beat
-  localparam int KbA = ValsPerWord / Rows;   // k-steps per A word
+  localparam int TileM = Rows * TileRows;    // rows of an output tile and of an A word
+  localparam int KbA = ValsPerWord / TileM;  // k-steps per A word
   localparam int KbB = ValsPerWord / Cols;   // k-steps per B word
   localparam int NumMult = Rows * Cols;
   localparam int BufA = 0, BufB = 1, BufC = 2;
   localparam int AAddrW = $clog2(AWords), BAddrW = $clog2(BWords), CAddrW = $clog2(CWords);
   localparam int CountW = $clog2(NumMult + 1);
 
-  // Rows and Cols must divide the FP16 values of an operand beat.
-  `ACCEL_ASSERT_INIT(p_check_params, Rows * KbA == ValsPerWord && Cols * KbB == ValsPerWord)
+  // Rows * TileRows and Cols must divide the FP16 values of an operand beat.
+  `ACCEL_ASSERT_INIT(p_check_params, TileM * KbA == ValsPerWord && Cols * KbB == ValsPerWord)
 
   // ---------------------------------------------------------------- the shell
   `ACCEL_SHELL_WIRES(2, Cols * 32, CAddrW, CountW)
@@ -36,6 +40,7 @@ module dense_top
 
   assign sts.array_rows = 8'(Rows);
   assign sts.array_cols = 8'(Cols);
+  assign sts.array_tile_rows = 8'(TileRows);
   assign sts.buf_a_words = 32'(AWords);
   assign sts.buf_b_words = 32'(BWords);
   assign sts.buf_c_words = 32'(CWords);
@@ -43,7 +48,7 @@ module dense_top
   // ---------------------------------------------------------------- configuration check
   // Word counts of each buffer for the configured shape; the shell checks frames and start with them.
   wire [15:0] dim_m = cfg.dim_m, dim_n = cfg.dim_n, dim_k = cfg.dim_k;
-  wire [31:0] m_tiles = ceil_div(32'(dim_m), Rows);
+  wire [31:0] m_tiles = ceil_div(32'(dim_m), TileM);
   wire [31:0] n_tiles = ceil_div(32'(dim_n), Cols);
   assign buf_words[BufA] = m_tiles * ceil_div(32'(dim_k), KbA);
   assign buf_words[BufB] = n_tiles * ceil_div(32'(dim_k), KbB);
@@ -95,7 +100,8 @@ module dense_top
   assign mac_skipped = '0;
 
   fp16_gemm #(
-    .Rows(Rows), .Cols(Cols), .BeatW(256), .AAddrW(AAddrW), .BAddrW(BAddrW), .CAddrW(CAddrW)
+    .Rows(Rows), .Cols(Cols), .TileRows(TileRows), .BeatW(256),
+    .AAddrW(AAddrW), .BAddrW(BAddrW), .CAddrW(CAddrW)
   ) u_gemm (
     .clk_i(clk), .rst_ni(rst_n), .clear_i(soft_reset),
     .start_i(job_start), .m_i(dim_m), .n_i(dim_n), .k_i(dim_k), .done_o(job_done),

@@ -7,7 +7,9 @@ Implicit redundancy = operations with non-zero operands that cannot affect train
   known before the batch); the rule skips it when the estimate predicts scale * est + shift < -margin
   (golden.speculation_skip on a per-channel threshold). A skipped output costs no full-precision MAC;
   its estimate still feeds the BN statistics and its activation is forced to zero. A mis-speculation is
-  a skipped output whose exact value would have come out of the activation non-zero.
+  a skipped output whose exact value would have come out of the activation non-zero. The estimate's own
+  reduced-precision MACs (the non-zero pairs of every output) are counted as estimate MACs
+  (Stats.add_estimate), apart from the effectual MACs.
 - BP outputs (column gradients) that land on input positions whose activation derivative is zero, or
   on padding: col2im and the activation derivative throw them away.
 - WG of pruned weights: they stay pruned until the next re-selection (shared with every pruning method).
@@ -97,6 +99,8 @@ class Trainer(Unstructured):
             layer.ff_skip = None
             if self.options.speculate and ctx.step >= self.spec_start:
                 self.speculate(layer, op)
+                if ctx.stats is not None:     # the estimate's own MACs, counted apart from effectual ones
+                    ctx.stats.add_estimate(op)
         if op.phase == "BP":
             dead = dead_input_positions(layer)
             if dead is not None:

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from models import golden
+from models.tests import pyfloat
 
 
 def int_matrix(lo, hi, rows=st.integers(1, 6), cols=st.integers(1, 6)):
@@ -66,10 +67,42 @@ def test_pow2_encode_picks_the_inq_level(w, e_base):
 
 @settings(max_examples=80, deadline=None)
 @given(int_matrix(-8, 7), st.data())
-def test_int4_by_uint4_mac_equals_float64(a, data):
+def test_int4_by_uint4_mac_equals_python_integers(a, data):
     b = data.draw(hnp.arrays(np.int64, (a.shape[1], data.draw(st.integers(1, 6))), elements=st.integers(0, 15)))
     acc = golden.int_gemm(a, b, a_bits=4, b_bits=4, b_signed=False)
-    np.testing.assert_array_equal(acc, a.astype(np.float64) @ b.astype(np.float64))
+    assert acc.tolist() == python_gemm(a, b)
+
+
+def python_gemm(a, b) -> list[list[int]]:
+    """The reference: a triple loop over Python integers (exact, no numpy arithmetic)."""
+    a, b = a.tolist(), b.tolist()
+    return [[sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))] for i in range(len(a))]
+
+
+@settings(max_examples=80, deadline=None)
+@given(int_matrix(-128, 127), st.data())
+def test_int8_by_int8_mac_equals_python_integers(a, data):
+    b = data.draw(hnp.arrays(np.int64, (a.shape[1], data.draw(st.integers(1, 6))), elements=st.integers(-128, 127)))
+    assert golden.int_gemm(a, b).tolist() == python_gemm(a, b)
+
+
+def test_a_64_bit_accumulator_overflow_raises_instead_of_wrapping():
+    a = np.full((1, 4), 2**31 - 1, np.int64)
+    b = np.full((4, 1), -(2**31), np.int64)
+    # -(2^31 - 1) * 2^31 * 4 is below -2^63: int64 arithmetic would wrap to a positive number.
+    with pytest.raises(OverflowError, match="64 bits"):
+        golden.int_gemm(a, b, a_bits=32, b_bits=32, acc_bits=64)
+    assert golden.int_gemm(a[:, :1], b[:1], a_bits=32, b_bits=32, acc_bits=64)[0, 0] == -(2**31 - 1) * 2**31
+    with pytest.raises(ValueError, match="acc_bits"):
+        golden.int_gemm(a, b, a_bits=32, b_bits=32, acc_bits=65)
+
+
+@pytest.mark.parametrize("e", [-3, 0, 2])    # levels of e_base -4: 2^-4 .. 2^2
+def test_pow2_encode_boundaries_one_ulp_either_side(e):
+    edge = 0.75 * 2.0**e                                  # the least |w| that goes to 2^e
+    below, above = np.nextafter(edge, 0), np.nextafter(1.5 * 2.0**e, 0)
+    values = golden.pow2_values(golden.pow2_encode(np.array([edge, below, above, -edge]), e_base=-4), -4)
+    assert values.tolist() == [2.0**e, 2.0 ** (e - 1), 2.0**e, -(2.0**e)]
 
 
 def test_int_gemm_checks_ranges_and_accumulator_width():
@@ -171,13 +204,15 @@ def test_speculation_estimate_is_the_golden_gemm_of_truncated_operands(m, k, n, 
                   elements=st.floats(-1000, 1000, width=32, allow_nan=False)))
 def test_one_pass_bn_statistics(c):
     s, q = golden.row_sum_sumsq(c)
-    ref_s = np.zeros(c.shape[0], np.float32)
-    ref_q = np.zeros(c.shape[0], np.float32)
-    for n in range(c.shape[1]):                       # the same order with plain float32 arithmetic
-        ref_s = golden.flush_fp32(ref_s + golden.flush_fp32(c[:, n]))
-        ref_q = golden.flush_fp32(ref_q + golden.flush_fp32(golden.flush_fp32(c[:, n]) ** 2))
-    np.testing.assert_array_equal(golden.bits(s), golden.bits(ref_s))
-    np.testing.assert_array_equal(golden.bits(q), golden.bits(ref_q))
+    # Python doubles rounded to FP32 by struct, in the same order (models/tests/pyfloat.py)
+    ref_s, ref_q = [0.0] * c.shape[0], [0.0] * c.shape[0]
+    for i, row in enumerate(c.tolist()):
+        for x in row:
+            x = pyfloat.f32(x)                            # an FP32 subnormal input reads as zero
+            ref_s[i] = pyfloat.f32(ref_s[i] + x)
+            ref_q[i] = pyfloat.f32(ref_q[i] + pyfloat.f32(x * x))
+    np.testing.assert_array_equal(golden.bits(s), golden.bits(np.array(ref_s, np.float32)))
+    np.testing.assert_array_equal(golden.bits(q), golden.bits(np.array(ref_q, np.float32)))
     np.testing.assert_allclose(s, c.astype(np.float64).sum(axis=1), rtol=1e-4, atol=1e-2)
 
 

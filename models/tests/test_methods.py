@@ -174,6 +174,27 @@ def test_trainer_speculation_forces_zeros_and_counts_mistakes(small_digits):
     assert (block.act.state[block.conv.ff_skip] == 0).all()     # skipped outputs leave the activation at 0
 
 
+def test_trainer_counts_its_speculation_estimate_apart_from_effectual_macs(small_digits):
+    """The estimate runs on every output of a conv FF: with a margin so large that nothing is skipped,
+    its MACs are exactly the FF's effectual MACs; with the default margin it skips outputs, so in the
+    same run the estimate takes more pairs than the full-precision MACs left; other ops and methods
+    have none."""
+    spec = ["speculation_start_epochs=0", "compare_without_speculation=false"]
+    never = run_method("trainer", epochs=1, data=small_digits, progress=None, settings=spec + ["margin=1e9"])
+    skips = run_method("trainer", epochs=1, data=small_digits, progress=None, settings=spec)
+    dense = run_method("dense", epochs=1, data=small_digits, progress=None)
+    for layer, phases in never["layers"].items():
+        for phase, row in phases.items():
+            if layer.startswith("conv") and phase == "FF":
+                assert row["estimate_macs"] == row["effectual_macs"] > 0, layer
+                with_skips = skips["layers"][layer][phase]
+                assert with_skips["estimate_macs"] > with_skips["effectual_macs"] > 0, layer
+            else:
+                assert row["estimate_macs"] == 0, (layer, phase)
+    assert skips["trainer"]["speculated_outputs_fraction"] > 0
+    assert 0 < skips["estimate_mac_fraction"] < 1 and dense["estimate_mac_fraction"] == 0
+
+
 def test_dqstp_quantizes_weights_to_powers_of_two_and_decomposes(small_digits):
     s = run_method("dqstp", epochs=1, data=small_digits, progress=None, settings=["pretrain_epochs=1"])
     assert s["dqstp"]["ranks"] == {"conv2": 8, "conv3": 16}

@@ -47,3 +47,21 @@ def test_stats_sum_per_layer_and_phase():
     assert row["ops"] == 2 and row["dense_macs"] == 16
     assert row["effectual_macs"] == brute_force(a, a, None) * 2 - 1
     assert row["a_sparsity"] == 0.25 and row["skipped_output_fraction"] == 1 / 8
+
+
+def test_estimate_macs_take_every_output_and_are_kept_apart_from_effectual_ones():
+    rng = np.random.default_rng(5)
+    a = (rng.standard_normal((6, 7)) * (rng.random((6, 7)) < 0.5)).astype(np.float32)
+    b = (rng.standard_normal((7, 5)) * (rng.random((7, 5)) < 0.5)).astype(np.float32)
+    skip = rng.random((6, 5)) < 0.4
+    st_ = Stats()
+    op = GemmOp("conv1", "FF", a, b, out_skip=skip)
+    st_.add_estimate(op)
+    st_.add(op)
+    row = st_.summary()["conv1"]["FF"]
+    assert row["estimate_macs"] == brute_force(a, b, None)       # the estimate skips no output
+    assert row["effectual_macs"] == brute_force(a, b, skip)      # the full-precision MACs still do
+    pairs_of_skipped = brute_force(a, b, ~skip)
+    assert pairs_of_skipped > 0 and row["estimate_macs"] == row["effectual_macs"] + pairs_of_skipped
+    assert st_.totals()["estimate_macs"] == row["estimate_macs"]
+    assert op.out_skip is skip                                   # counting left the op as it was

@@ -156,3 +156,43 @@ def test_end_to_end_adds_load_and_drain_and_is_the_headline():
     total = {(t["op"], t["variant"]): t for t in compare.totals(rows, "dense")}[("ALL m", "core")]
     assert total["end_to_end_cycles"] == 300 and total["speedup_end_to_end"] == pytest.approx(800 / 300)
     assert compare.COLUMNS.index("speedup_end_to_end") < compare.COLUMNS.index("speedup")
+
+
+def test_core_figures_take_each_variant_over_its_own_records_with_iso_area():
+    rows = compare.compare({"dense": DENSE, "core": CORE}, "dense")
+    area = {"cores": {"dense": {"cells": 1000}, "core": {"cells": 4000}}}
+    figures = {f["variant"]: f for f in compare.core_figures(compare.totals(rows, "dense"), "dense", area)}
+    fast = figures["core@fast"]
+    # BP/5 alone: dense 1000 cycles against 250 (no load or drain in these summaries): 4x; a core four
+    # times dense's cells gives the same throughput per cell.
+    assert fast["speedup_end_to_end"] == pytest.approx(4.0)
+    assert fast["iso_area_speedup"] == pytest.approx(1.0)
+    assert fast["baseline_end_to_end_cycles"] == 1000
+    assert compare.core_figures(compare.totals(rows, "dense"), "dense", None)[0]["iso_area_speedup"] is None
+
+
+def test_software_bits_follow_the_manifest_on_the_operations_dims():
+    dims = {"M": 8, "N": 128, "K": 144}
+    dense = {"ops": [{**e, "dims": dims} for e in DENSE["ops"]]}
+    core = {"ops": [{**e, "dims": dims} for e in CORE["ops"]]}
+    costs = {"dense": cores.load_core("dense").software_costs, "core": cores.load_core("rowpipe").software_costs}
+    rows = compare.compare({"dense": dense, "core": core}, "dense", costs)
+    # dense's one cost is the lowered operand, K x N FP16 values; rowpipe's has no size.
+    assert by(rows, "m/l/BP/5", "dense")["software_bits"] == 144 * 128 * 16
+    assert by(rows, "m/l/BP/5", "core@fast")["software_bits"] == 0
+    assert compare.compare({"dense": dense, "core": core}, "dense")[0]["software_bits"] is None
+
+
+def test_a_compare_size_runs_as_its_own_variant_with_its_parameters(capsys):
+    assert compare.runs_of(["dense"])["dense@tile16x16"] == ("dense", {"Rows": 1, "Cols": 16, "TileRows": 16})
+    assert compare.main(["--designs", "swpu", "--dry-run"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("[compare] dense@tile16x16:"))
+    assert "--size Rows=1,Cols=16,TileRows=16" in line and line.split("--out ")[1].split()[0].endswith("dense@tile16x16")
+
+
+def test_a_sized_build_is_set_against_its_own_cells():
+    rows = compare.compare({"dense": DENSE, "core": CORE, "dense@big": DENSE}, "dense")
+    area = {"cores": {"dense": {"cells": 1000}, "dense@big": {"cells": 2000}, "core": {"cells": 1000}}}
+    figures = {f["variant"]: f for f in compare.core_figures(compare.totals(rows, "dense"), "dense", area,
+                                                             ["dense@big"])}
+    assert figures["dense@big"]["cells"] == 2000 and figures["dense@big"]["iso_area_speedup"] == pytest.approx(0.5)

@@ -121,3 +121,23 @@ def test_make_passes_designs_only_when_given():
         assert "--designs" not in cmd, cmd
         (cmd,) = [c for c in dry(target, "DESIGNS=swpu dqstp") if f"scripts/{target}.py" in c]
         assert '--designs "swpu dqstp"' in cmd, cmd
+
+
+def test_software_costs_are_sized_on_the_operations_dims():
+    swpu = {c.what.split()[0]: c for c in cores.load_core("swpu").software_costs}
+    assert swpu["Hamming-distance"].bits_for({"M": 32, "N": 99, "K": 144}) == 32 * 8
+    assert swpu["weights"].bits_for({"M": 32, "K": 144}) == 32 * 144 * 16
+
+
+def test_a_software_cost_that_is_not_an_expression_over_the_dims_is_an_error(tmp_path, monkeypatch):
+    bad = 'software_costs: [\n    {\n      what: "x"\n      how_often: "y"\n      bits: "M*Q"\n    }'
+    copy_manifest(tmp_path, monkeypatch, edit=lambda s: s.replace("software_costs: [", bad, 1))
+    with pytest.raises(ValueError, match=r"software_costs\[0\].*M\*Q.*not an expression"):
+        cores.load_core("dense")
+
+
+def test_a_software_cost_counts_only_in_its_phases():
+    xhat = next(c for c in cores.load_core("trainer").software_costs if c.what.startswith("x-hat"))
+    dims = {"M": 4, "N": 10, "K": 3}
+    assert xhat.bits_for(dims, "BP") == 4 * 10 * 16 and xhat.bits_for(dims, "FF") == 0
+    assert xhat.bits_for(dims, "BP+WG") == 4 * 10 * 16

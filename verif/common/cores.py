@@ -31,6 +31,10 @@ misspelt key cannot be silently ignored):
   compare_tests       strings, default [test_training_records]: the records tests `make compare`
                       runs on the core; each test or variant inside one shows as <core>@<variant>
                       (scripts/compare.py).
+  compare_sizes       list of {name, size}, default []: further builds `make compare` runs the core's
+                      compare_tests at, shown as the variant <core>@<name>; `size` overrides some
+                      of `parameters` as a `sizes` entry does (dense@tile16x16: dense with SWPU's
+                      16 x 16 output tile at the same 16 multipliers) (scripts/compare.py).
   compare_records     paths, default []: the operation-record sets `make compare` runs when no
                       RECORDS are given; the default is the union over the compared cores. A
                       non-baseline core runs the records of its own training method (same name as
@@ -40,6 +44,25 @@ misspelt key cannot be silently ignored):
                       row, `top` is the unit's module, `sources` its RTL in compile order,
                       `parameters` its {name: int} (chparam), `area_reference` (bool, default false)
                       marks the one unit over all cores that every other is set against.
+  software_costs      list of {what, how_often, bits, phases}, default []: what the driver computes in
+                      Python for the core and a chip would have to do itself or be sent (schedules,
+                      encodings, transposes, lowering). `what` and `how_often` are text; `bits`
+                      (optional) is an arithmetic expression over the operation's dims M, N, K, J
+                      giving the size of what is prepared, evaluated per operation of a run whose
+                      phase is in `phases` (default [FF, BP, WG]) (scripts/compare.py; the report
+                      lists them).
+  energy_events       {compute, registers, buffers, toggles_only}, default {}: what the core's
+                      counters mean for the event-energy model (verif/common/energy.py, scripts/energy.py;
+                      energies in models/data/energy_45nm.hjson). Counts and sizes are integer
+                      expressions over the core's RDL counter names (MAC_SLOTS, SRAM_RD[i], its own
+                      counters) and its parameters (plus InBeatBits, the shell's beat width):
+                      `compute`: [{event, count, name}], a MAC kind of the energy table's `events`
+                      and how many the core really issued (zeros included where it computes them);
+                      `registers`: [{name, bits, count}], register updates (accumulators);
+                      `buffers`: [{name, reads, writes, words, word_bits, access_bits}], an SRAM (one
+                      bank: words x word_bits) and its counters; access_bits defaults to word_bits;
+                      `toggles_only`: instances with no per-event figure, whose toggles are reported
+                      apart; `note`: what the counters leave out.
   line_coverage_min   number (percent), required: the least line coverage (branch points count as
                       lines) of the core's own folder hdl/<name>/ that `make cov` accepts
                       (scripts/coverage.py).
@@ -51,6 +74,7 @@ for shared code. A core that needs the shell covered further proves it with its 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -74,8 +98,17 @@ def shell_sources() -> tuple[Path, ...]:
 DEFAULT_COMPARE_TEST = "test_training_records"
 PARAMETERS_ENV = "CORE_PARAMETERS"  # the parameters of the running build, set by verif/common/runner.py
 KEYS = {"name", "toplevel", "rdl", "sources", "lint_waivers", "parameters", "sizes", "test_module", "testplan",
-        "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min"}
+        "smoke_tests", "baseline", "compare_tests", "compare_records", "area_units", "line_coverage_min",
+        "software_costs", "compare_sizes", "energy_events"}
 AREA_UNIT_KEYS = {"name", "top", "sources", "parameters", "area_reference"}
+SOFTWARE_COST_KEYS = {"what", "how_often", "bits", "phases"}
+PHASES = ("FF", "BP", "WG")
+DIM_NAMES = ("M", "N", "K", "J")
+# energy_events: its sections and, per entry, the (required, optional) keys
+ENERGY_SECTIONS = {"compute": ({"event", "count"}, {"name", "why"}),
+                   "registers": ({"name", "bits", "count"}, {"why"}),
+                   "buffers": ({"name", "words", "word_bits"}, {"reads", "writes", "access_bits", "why"})}
+ENERGY_KEYS = set(ENERGY_SECTIONS) | {"toggles_only", "note"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +120,24 @@ class AreaUnit:
     sources: tuple[Path, ...]
     parameters: dict[str, int]
     area_reference: bool = False
+
+
+@dataclass(frozen=True)
+class SoftwareCost:
+    """One thing the driver precomputes for a core (manifest key software_costs)."""
+    what: str
+    how_often: str
+    bits: str | None = None     # expression over M, N, K, J
+    phases: tuple[str, ...] = PHASES
+
+    def bits_for(self, dims: dict[str, int], phase: str | None = None) -> int | None:
+        """The size in bits for an operation of these dims (missing dims count as 0) and phase (0 for a
+        phase the cost does not apply to; a job of several phases, "BP+WG", counts each)."""
+        if self.bits is None:
+            return None
+        if phase is not None and not set(phase.split("+")) & set(self.phases):
+            return 0
+        return int(eval(self.bits, {"__builtins__": {}}, {d: int(dims.get(d) or 0) for d in DIM_NAMES}))
 
 
 @dataclass(frozen=True)
@@ -106,6 +157,9 @@ class CoreConfig:
     compare_records: tuple[Path, ...] = ()
     area_units: tuple[AreaUnit, ...] = ()
     sizes: tuple[dict[str, int], ...] = ()
+    software_costs: tuple[SoftwareCost, ...] = ()
+    compare_sizes: tuple[tuple[str, dict[str, int]], ...] = ()     # (name, parameter overrides)
+    energy_events: dict = dataclasses.field(default_factory=dict)
 
     @property
     def gen_dir(self) -> Path:
@@ -166,7 +220,29 @@ def load_core(name: str) -> CoreConfig:
                          for i, u in enumerate(cfg.get("area_units", []))),
         sizes=tuple(_size(cfg.get("parameters", {}), size, f"{where}: sizes[{i}]")
                     for i, size in enumerate(cfg.get("sizes", []))),
+        compare_sizes=tuple(_compare_size(cfg.get("parameters", {}), c, f"{where}: compare_sizes[{i}]")
+                            for i, c in enumerate(cfg.get("compare_sizes", []))),
+        software_costs=tuple(_software_cost(c, f"{where}: software_costs[{i}]")
+                             for i, c in enumerate(cfg.get("software_costs", []))),
+        energy_events=_energy_events(cfg.get("energy_events", {}), f"{where}: energy_events"),
     )
+
+
+def _energy_events(spec: dict, what: str) -> dict:
+    """The shape of energy_events (names and expressions are checked by scripts/tests/test_energy.py)."""
+    if not isinstance(spec, dict) or set(spec) - ENERGY_KEYS:
+        raise ValueError(f"{what}: expected a mapping with keys among {sorted(ENERGY_KEYS)}, got {spec!r:.80}")
+    if spec and not {"compute", "buffers"} <= set(spec):
+        raise ValueError(f"{what}: compute and buffers are required")
+    for section, (required, optional) in ENERGY_SECTIONS.items():
+        for i, entry in enumerate(spec.get(section, [])):
+            keys = set(entry) if isinstance(entry, dict) else set()
+            if not required <= keys or keys - required - optional:
+                raise ValueError(f"{what}.{section}[{i}]: needs {sorted(required)}, may have {sorted(optional)}; "
+                                 f"got {entry!r:.80}")
+    if not all(isinstance(i, str) for i in spec.get("toggles_only", [])):
+        raise ValueError(f"{what}.toggles_only: expected instance names")
+    return dict(spec)
 
 
 def _size(parameters: dict, size: dict, what: str) -> dict[str, int]:
@@ -198,6 +274,28 @@ def _area_unit(core: str, unit: dict, what: str) -> AreaUnit:
     return AreaUnit(core=core, name=unit["name"], top=unit["top"], sources=tuple(ROOT / s for s in unit["sources"]),
                     parameters=dict(unit.get("parameters", {})),
                     area_reference=_bool(unit.get("area_reference", False), f"{what}: area_reference"))
+
+
+def _compare_size(parameters: dict, entry: dict, what: str) -> tuple[str, dict[str, int]]:
+    if set(entry) != {"name", "size"} or not str(entry["name"]).isidentifier():
+        raise ValueError(f"{what}: expected {{name: <identifier>, size: {{...}}}}, got {entry!r}")
+    return entry["name"], _size(parameters, entry["size"], f"{what}: size")
+
+
+def _software_cost(entry: dict, what: str) -> SoftwareCost:
+    unknown = sorted(set(entry) - SOFTWARE_COST_KEYS)
+    missing = sorted({"what", "how_often"} - set(entry))
+    if unknown or missing:
+        raise ValueError(f"{what}: unknown key(s) {unknown}, missing key(s) {missing}")
+    phases = tuple(entry.get("phases", PHASES))
+    if not phases or set(phases) - set(PHASES):
+        raise ValueError(f"{what}: phases {list(phases)} must be some of {', '.join(PHASES)}")
+    cost = SoftwareCost(what=entry["what"], how_often=entry["how_often"], bits=entry.get("bits"), phases=phases)
+    try:  # an expression over the dims only, checked once here so that a typo fails at load
+        cost.bits_for({d: 1 for d in DIM_NAMES})
+    except Exception as exc:  # noqa: BLE001 - any error of the expression is the manifest's
+        raise ValueError(f"{what}: bits {cost.bits!r} is not an expression over {', '.join(DIM_NAMES)} ({exc})")
+    return cost
 
 
 def baseline_core(names: list[str] | None = None) -> str:

@@ -15,17 +15,18 @@ from verif.common.gemm_packing import LANES, Fp16GemmFormat, ceil_div
 
 assert load_csr_map(load_core("dense").rdl).in_beat_bits == 16 * LANES, "fp16_gemm words are one beat"
 BUF_A, BUF_B = 0, 1
+BUF_C = 2  # the result buffer's SRAM counter (the core writes it, the drain reads it)
 
 
 class DenseCodec(CoreCodec):
-    sram_counter_of_dest = {BUF_A: 0, BUF_B: 1}     # C is counter 2, written by the core
+    sram_counter_of_dest = {BUF_A: 0, BUF_B: 1}     # C is counter BUF_C, written by the core
     def __init__(self, csr_map: CsrMap, rows: int = 4, cols: int = 4,
-                 a_words: int = 4096, b_words: int = 4096, c_words: int = 4096):
+                 a_words: int = 4096, b_words: int = 4096, c_words: int = 4096, tile_rows: int = 1):
         self.map = csr_map
-        self.rows, self.cols = rows, cols
+        self.rows, self.cols, self.tile_rows = rows, cols, tile_rows
         self.a_words, self.b_words, self.c_words = a_words, b_words, c_words
         self.num_mult = rows * cols
-        self.format = Fp16GemmFormat(rows, cols)
+        self.format = Fp16GemmFormat(rows, cols, tile_rows)
 
     shape = staticmethod(gemm_shape)
 
@@ -84,6 +85,24 @@ class DenseCodec(CoreCodec):
     def join(self, op, parts, results):
         m, n, k = self.shape(op)
         return self.format.join(results, n, self.tile_shape(m, n, k)[1])
+
+    def check(self, op, res):
+        """SRAM reads and writes and compute cycles against the loop nest's own count
+        (Fp16GemmFormat.job_counts), summed over the jobs the driver split the operation into."""
+        if op.fault is not None or res.err_code != "NONE":
+            return []
+        jobs = [self.format.job_counts(*self.shape(part)) for part in self.split(op)]
+        want = {name: sum(job[name] for job in jobs) for name in ("a_reads", "b_reads", "c_writes", "compute_cycles")}
+        c = res.counters
+        fails = [f"{op.op_id}: {counter} is {c[counter]}, expected {want[name]}" for counter, name in
+                 ((f"SRAM_RD[{BUF_A}]", "a_reads"), (f"SRAM_RD[{BUF_B}]", "b_reads"), (f"SRAM_WR[{BUF_C}]", "c_writes"))
+                 if c[counter] != want[name]]
+        exact = all(job["cycles_exact"] for job in jobs)
+        cycles = c["CYC_COMPUTE"]
+        if cycles < want["compute_cycles"] or (exact and cycles != want["compute_cycles"]):
+            fails.append(f"{op.op_id}: CYC_COMPUTE is {cycles}, expected "
+                         f"{'' if exact else 'at least '}{want['compute_cycles']}")
+        return fails
 
     def compute_cycles_bound(self, op):
         return self.format.cycles_bound(*self.shape(op))

@@ -10,8 +10,8 @@ from verif.dense.dense_codec import LANES
 
 SPARSITY_BINS = ["0", "(0,25]", "(25,50]", "(50,75]", "(75,90]", "(90,100]"]
 _PARAMS = active_parameters(load_core("dense"))  # the array size this simulation was built with
-ROWS, COLS = _PARAMS["Rows"], _PARAMS["Cols"]
-KSTEPS = LANES // ROWS  # k-steps per A buffer word
+TILE_M, COLS = _PARAMS["Rows"] * _PARAMS["TileRows"], _PARAMS["Cols"]  # an output tile's rows, columns
+KSTEPS = LANES // TILE_M  # k-steps per A buffer word
 
 
 def sparsity_bin(x: np.ndarray) -> str:
@@ -30,7 +30,7 @@ def dim_class(value: int, tile: int) -> str:
     return "tile_multiple" if value % tile == 0 else "ragged"
 
 
-@CoverPoint("dense.shape.m", xf=lambda res: dim_class(res.op.operands["a"].shape[0], ROWS),
+@CoverPoint("dense.shape.m", xf=lambda res: dim_class(res.op.operands["a"].shape[0], TILE_M),
             bins=["one", "below_tile", "tile_multiple", "ragged"])
 @CoverPoint("dense.shape.n", xf=lambda res: dim_class(res.op.operands["b"].shape[1], COLS),
             bins=["one", "below_tile", "tile_multiple", "ragged"])

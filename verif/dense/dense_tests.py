@@ -22,7 +22,7 @@ PARAMS = active_parameters(CORE)  # the array size this simulation was built wit
 class DenseCodecFromManifest(DenseCodec):
     def __init__(self, csr_map):
         p = PARAMS
-        super().__init__(csr_map, p["Rows"], p["Cols"], p["AWords"], p["BWords"], p["CWords"])
+        super().__init__(csr_map, p["Rows"], p["Cols"], p["AWords"], p["BWords"], p["CWords"], p["TileRows"])
 
 
 class DenseTest(AccelBaseTest):
@@ -127,14 +127,15 @@ class test_reset_mid_operation(DenseTest):
 
 @pyuvm.test()
 class test_largest_shapes(DenseTest):
-    """The largest operations that fit the buffers: one tile with K filling A or B (a word holds
-    16/Rows k-steps of A, 16/Cols of B), and C full (256 columns)."""
+    """The largest operations that fit the buffers: one output tile with K filling A or B (a word
+    holds 16/(Rows*TileRows) k-steps of A, 16/Cols of B), and C full (256 columns)."""
 
     def operations(self):
         p = PARAMS
-        k_max = min(LANES // p["Rows"] * p["AWords"], LANES // p["Cols"] * p["BWords"])
+        tile_m = p["Rows"] * p["TileRows"]
+        k_max = min(LANES // tile_m * p["AWords"], LANES // p["Cols"] * p["BWords"])
         c_rows = p["CWords"] * p["Cols"] // 256
-        return self.tag([random_op(self.rng, f"largest/K{k_max}", p["Rows"], p["Cols"], k_max, 0.5, 0.5),
+        return self.tag([random_op(self.rng, f"largest/K{k_max}", tile_m, p["Cols"], k_max, 0.5, 0.5),
                          random_op(self.rng, f"largest/C{c_rows}x256", c_rows, 256, 4, 0.3, 0.3)])
 
 
