@@ -10,12 +10,14 @@ module dqstp_shift_array #(
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
-  input  logic [Lanes-1:0]             load_i,     // a new row starts: accumulator restarts at 0
+  input  logic [Lanes-1:0]             first_i,    // the row's first term: start from 0
   input  logic [Lanes-1:0]             step_i,     // add this cycle's term
+  input  logic [Lanes-1:0]             en_i,       // keep acc_next (a lane whose result waits
+                                                   // for its C bank holds instead)
   input  logic [Lanes-1:0][ValBits-1:0]  val_i,    // signed fixed-point activation or error
   input  logic [Lanes-1:0][CodeBits-1:0] code_i,   // 2^n weight code
   output logic [Lanes-1:0][31:0]       acc_next_o, // accumulator with this cycle's term
-  output logic [CountW-1:0]            effectual_o // steps with a non-zero weight code
+  output logic [CountW-1:0]            effectual_o // kept steps with a non-zero weight code
 );
   localparam int MaxShift = (1 << (CodeBits - 1)) - 2;
   localparam int TermW = ValBits + MaxShift + 1;
@@ -30,12 +32,12 @@ module dqstp_shift_array #(
     // The shifter: the value, sign-extended, moved left by level - 1 (a barrel shifter, no multiply).
     assign shifted = TermW'($signed(val_i[l])) <<< (level - 1'b1);
     assign term = level == 0 ? '0 : (code_i[l][CodeBits-1] ? -shifted : shifted);
-    assign acc_next_o[l] = acc_q + (step_i[l] ? 32'($signed(term)) : 32'd0);
-    assign effectual[l] = step_i[l] && level != 0;
+    assign acc_next_o[l] = (first_i[l] ? 32'd0 : acc_q) + (step_i[l] ? 32'($signed(term)) : 32'd0);
+    assign effectual[l] = en_i[l] && step_i[l] && level != 0;
 
     always_ff @(posedge clk_i) begin : p_acc
-      if (!rst_ni || load_i[l]) acc_q <= '0;
-      else if (step_i[l]) acc_q <= acc_next_o[l];
+      if (!rst_ni) acc_q <= '0;
+      else if (en_i[l]) acc_q <= acc_next_o[l];
     end
   end
 

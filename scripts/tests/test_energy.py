@@ -103,7 +103,8 @@ def test_a_missing_counter_is_an_error_not_zero():
 def test_dqstp_prices_its_own_counters():
     op = {**TINY_DENSE, "sram_by_buffer": {"RD[0]": 0, "RD[1]": 0, "RD[2]": 3, "RD[3]": 0,
                                            "WR[0]": 0, "WR[1]": 0, "WR[2]": 0, "WR[3]": 0},
-          "core_counters": {"SHIFT_OPS": 10}}
+          "core_counters": {"SHIFT_OPS": 10, "ROWPTR_RD": 0, "ROWPTR_WR": 0, "CBUF_RD": 0, "CBUF_WR": 0,
+                            "GBUF_RD": 0, "GBUF_WR": 0}}
     e = energy.energy_of("dqstp", op)
     lanes = cores.load_core("dqstp").parameters["Lanes"]
     # 10 shift-adds (0.1 + 0.1) and Lanes multiplies a read X word (0.2 + 0.1)

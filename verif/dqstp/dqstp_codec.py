@@ -11,8 +11,12 @@ k at bits 4*(k%64); X row n = ceil(J/32) words, byte j%32.
 Results: C as M rows of ceil(N/L) words, then G as K rows of ceil(J/L) words (L int32 per word), L the
 core's Lanes (shift-add lanes = WG multipliers = results per beat) of the running build.
 A BP job with meta["wg"] also computes G; its result is C and G flattened and concatenated.
+The counter models below follow the core's banked buffers (hdl/dqstp/dqstp_top.sv's header): what does
+not depend on arbitration is exact, the rest (merged reads, conflict stalls) is bounded.
 """
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 
@@ -28,6 +32,10 @@ CODE_BITS = 4
 VALUE_BITS = 8
 WORD_BITS = load_csr_map(CORE.rdl).in_beat_bits  # an operand word is one beat of the shell's stream
 DECODE_BITS_PER_CYCLE = 16  # bitmap bits dqstp_fcsr_decode looks at per cycle (its Chunk)
+# Compute cycles between the last list read a lane issues and the end of CYC_EP: the entry, the
+# weight code and the shift-add with the C write are one pipeline stage each.
+EP_PIPELINE_TAIL = 3
+WG_PIPELINE_TAIL = 2  # list read -> X and G reads -> multiply-add and G write
 CODES_PER_WORD = WORD_BITS // CODE_BITS
 X_PER_WORD = WORD_BITS // VALUE_BITS
 BUF_F, BUF_W, BUF_X = 0, 1, 2
@@ -221,16 +229,27 @@ class DqstpCodec(CoreCodec):
         return self.lanes * (int(has_ep(op)) + int(has_wg(op)))
 
     def check(self, op, res):
-        """A good job's core counters against models/golden.py, and the EP/WG overlap: both arrays
-        start when decoding ends and run without a gap, so they overlap for the shorter one's whole
-        run; a job without both arrays must show no overlap."""
+        """A good job's counters against the models below: exact counts (golden.py's, the frame's
+        and the layouts'), the EP/WG overlap (both arrays start when decoding ends and run without a
+        gap, so they overlap for the shorter one's whole run), decode cycles, and the cycles and
+        SRAM reads that arbitration can only make larger (or merging smaller) within their bounds.
+        With no bank conflict the lanes' cycles equal the conflict-free schedule exactly."""
         if op.fault is not None or res.result is None:
             return []
         c = res.counters
-        want = self.core_counts(op)
+        want = {**self.core_counts(op), **self.sram_counts(op, c)}
         want["CYC_OVERLAP"] = min(c["CYC_EP"], c["CYC_WG"]) if has_ep(op) and has_wg(op) else 0
-        return [f"{op.op_id}: {name} is {c[name]}, expected {count}" for name, count in want.items()
-                if c[name] != count]
+        want["CYC_DECODE"] = self.decode_cycles(op) + c["DECODE_WAIT"]
+        if has_wg(op):
+            want["CYC_WG"] = self.wg_cycles(op)
+        if has_ep(op) and c["BANK_CONFLICT"] == 0:
+            want["CYC_EP"] = self.ep_cycles(op)
+        fails = [f"{op.op_id}: {name} is {c[name]}, expected {count}" for name, count in want.items()
+                 if c[name] != count]
+        for name, (low, high) in self.count_bounds(op).items():
+            if not low <= c[name] <= high:
+                fails.append(f"{op.op_id}: {name} is {c[name]}, outside [{low}, {high}]")
+        return fails
 
     def metrics(self, op, counters):
         c, lanes = counters, self.num_mult
@@ -238,6 +257,8 @@ class DqstpCodec(CoreCodec):
         return {"align": bool(op.meta.get("align", True)), "sparsity_s": float(np.mean(op.operands["s"] == 0)),
                 "job": "BP+WG" if op.phase == "BP" and has_wg(op) else op.phase,
                 "parts": op.meta.get("parts", []),
+                "bank_conflicts": c["BANK_CONFLICT"], "decode_wait": c["DECODE_WAIT"],
+                "ep_conflict_free_cycles": self.ep_cycles(op) if has_ep(op) else 0,
                 "shift_utilization": per_cycle(c["SHIFT_EFFECTUAL"], c["CYC_EP"]),
                 "lane_occupancy": per_cycle(c["SHIFT_OPS"], c["CYC_EP"]),
                 "wg_utilization": per_cycle(c["WG_EFFECTUAL"], c["CYC_WG"])}
@@ -256,13 +277,114 @@ class DqstpCodec(CoreCodec):
             out["WG_EFFECTUAL"] = golden.effectual_macs(s.T, op.operands["x"])
         return out
 
-    def compute_cycles_bound(self, op):
+    # ---- cycle models (hdl/dqstp/dqstp_top.sv, dqstp_fcsr_decode.sv)
+    @staticmethod
+    def decode_cycles(op) -> int:
+        """CYC_DECODE without F-port waits: the flag words stream in (one cycle each, plus one for
+        the read latency), one cycle per empty row and per 16-bit bitmap chunk of a flagged row, one
+        to leave the rows, one to read the bitmap's padding word and one to check the frame."""
+        n, k = op.operands["s"].shape
+        flagged = int(np.count_nonzero(np.count_nonzero(op.operands["s"], axis=1)))
+        flag_words = ceil_div(n, WORD_BITS)
+        return flag_words + 1 + (n - flagged) + flagged * ceil_div(k, DECODE_BITS_PER_CYCLE) + 3
+
+    def item_costs(self, op) -> np.ndarray:
+        """Front-end cycles of each work item q = m * N + r in hand-out order: max(1, non-zeros of
+        row r) (one list read a cycle; an empty row still sends its zero result down the lanes)."""
+        d = self.shape(op)
+        per_row = np.maximum(1, np.count_nonzero(op.operands["s"], axis=1))
+        return np.tile(per_row, d["M"])
+
+    def ep_cycles(self, op) -> int:
+        """CYC_EP of the conflict-free schedule: items handed out in order, to every free lane at
+        once (alignment; ties to the lowest lane) or to the whole group of lanes when all are free
+        (no alignment, each group as long as its longest row), plus the pipeline's tail."""
+        costs = self.item_costs(op)
+        if op.meta.get("align", True):
+            free = [(0, lane) for lane in range(self.lanes)]
+            for cost in costs:
+                t, lane = heapq.heappop(free)
+                heapq.heappush(free, (t + int(cost), lane))
+            span = max(t for t, _ in free)
+        else:
+            span = sum(int(costs[i:i + self.lanes].max()) for i in range(0, len(costs), self.lanes))
+        return span + EP_PIPELINE_TAIL
+
+    def ep_cycles_lower_bound(self, op) -> int:
+        """No schedule of the items on the lanes is shorter: the work spread evenly, or the longest
+        item."""
+        costs = self.item_costs(op)
+        return max(ceil_div(int(costs.sum()), self.lanes), int(costs.max())) + EP_PIPELINE_TAIL
+
+    def wg_cycles(self, op) -> int:
+        """CYC_WG: one non-zero per cycle for each tile of Lanes columns (the WG reader ranks first
+        at the list banks, so it never waits), plus the pipeline's tail."""
+        d = self.shape(op)
+        steps = ceil_div(d["J"], self.lanes) * int(np.count_nonzero(op.operands["s"]))
+        return steps + WG_PIPELINE_TAIL if steps else 0
+
+    # ---- SRAM access models (sums over a buffer's banks)
+    def sram_counts(self, op, counters: dict[str, int] | None = None) -> dict[str, int]:
+        """Accesses that no arbitration changes: every operand word written once, one list entry
+        and one row-pointer pair written per non-zero and per row, one C word (32 bits) per output
+        written and each C word's Lanes slots read by the drain, G read and written once per WG
+        step (read-modify-write) and each G word read once more by the drain, one X read per step."""
         d = self.shape(op)
         s = op.operands["s"]
-        longest = int(np.count_nonzero(s, axis=1).max(initial=0))
-        decode = ceil_div(d["N"], WORD_BITS) + d["N"] * (1 + ceil_div(d["K"], DECODE_BITS_PER_CYCLE)) + 4
-        ep = d["M"] * d["N"] * max(1, longest) if has_ep(op) else 0
-        wg = ceil_div(d["J"], self.lanes) * int(np.count_nonzero(s)) if has_wg(op) else 0
+        nnz = int(np.count_nonzero(s))
+        c_words, g_words = self.result_words(op)
+        wg_steps = ceil_div(d["J"], self.lanes) * nnz if has_wg(op) else 0
+        words = {dest: len(beats) for dest, beats in self.frames(op)}
+        return {"SRAM_WR[0]": words[BUF_F], "SRAM_WR[1]": words.get(BUF_W, 0),
+                "SRAM_WR[2]": words.get(BUF_X, 0), "SRAM_WR[3]": nnz,
+                "SRAM_RD[2]": wg_steps,
+                "ROWPTR_WR": d["N"], "CBUF_WR": d["M"] * d["N"] if has_ep(op) else 0,
+                "CBUF_RD": c_words * self.lanes,
+                "GBUF_WR": wg_steps, "GBUF_RD": wg_steps + g_words}
+
+    def count_bounds(self, op) -> dict[str, tuple[int, int]]:
+        """Counts that merging or conflicts move, with the bounds no schedule can leave:
+        - SRAM_RD[0] (F): every flag word, the padding word, and each bitmap and value word once
+          (they hold the map's bits and values), at most each frame word once plus the padding word
+          again;
+        - SRAM_RD[1] (W): at most one code read per shift-add, at least one per distinct
+          (weight row, word) the map's columns touch;
+        - SRAM_RD[3] (list): at most one read per lane per entry and per WG step, at least every
+          entry once (EP) and every WG step (WG reads are in distinct cycles);
+        - ROWPTR_RD: at most one per item, at least one per row;
+        - CYC_EP: at least the lower bound of any schedule (the conflict-free one is exact when
+          BANK_CONFLICT is 0; conflicts may also reorder the greedy hand-out)."""
+        d = self.shape(op)
+        s = op.operands["s"]
+        n, k = s.shape
+        nnz = int(np.count_nonzero(s))
+        flagged = int(np.count_nonzero(np.count_nonzero(s, axis=1)))
+        frame = len(self.fcsr_frame(op)[0])
+        bitmap_words = ceil_div(flagged * k, WORD_BITS) if flagged else 0
+        value_words = ceil_div(nnz * VALUE_BITS, WORD_BITS)
+        out = {"SRAM_RD[0]": (ceil_div(n, WORD_BITS) + 1 + bitmap_words + value_words, frame + 1)}
+        wg_steps = ceil_div(d["J"], self.lanes) * nnz if has_wg(op) else 0
+        if has_ep(op):
+            cols = np.flatnonzero(np.count_nonzero(s, axis=0))
+            out["SRAM_RD[1]"] = (d["M"] * len(np.unique(cols // CODES_PER_WORD)), d["M"] * nnz)
+            out["SRAM_RD[3]"] = (max(nnz, wg_steps), d["M"] * nnz + wg_steps)
+            out["ROWPTR_RD"] = (d["N"], d["M"] * d["N"])
+            out["CYC_EP"] = (self.ep_cycles_lower_bound(op), float("inf"))
+        else:
+            out["SRAM_RD[1]"] = (0, 0)
+            out["SRAM_RD[3]"] = (wg_steps, wg_steps)
+            out["ROWPTR_RD"] = (0, 0)
+            out["CYC_EP"] = (0, 0)
+            out["BANK_CONFLICT"] = (0, 0)  # the WG reader alone never meets another requester
+        return out
+
+    def compute_cycles_bound(self, op):
+        """A timeout bound: decoding with a wait per F word, the lanes with a wait per request, WG."""
+        d = self.shape(op)
+        nnz = int(np.count_nonzero(op.operands["s"]))
+        decode = self.decode_cycles(op) + len(self.fcsr_frame(op)[0]) + 2
+        ep = self.ep_cycles(op) + (self.lanes + 1) * 4 * d["M"] * nnz // self.lanes if has_ep(op) else 0
+        wg = self.wg_cycles(op) if has_wg(op) else 0
         return decode + ep + wg + 16
 
 

@@ -6,7 +6,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from models import golden
 from verif.common.env import FAULT_ERRORS, OpResult
-from verif.dqstp.dqstp_codec import CODE_BITS, MALFORM_ERRORS, has_ep, has_wg
+from verif.dqstp.dqstp_codec import CODE_BITS, MALFORM_ERRORS, DqstpCodec, has_ep, has_wg
 
 SPARSITY_BINS = ["0", "(0,25]", "(25,50]", "(50,75]", "(75,90]", "(90,100]"]
 CORE_ERRORS = sorted(set(MALFORM_ERRORS.values()) | {"WG_NEEDS_BP"})
@@ -58,6 +58,25 @@ def overlap(res: OpResult) -> str:
     return "ep_only" if c["CYC_EP"] else "wg_only" if c["CYC_WG"] else "idle"
 
 
+def bank_conflict(res: OpResult) -> str:
+    if res.result is None or "BANK_CONFLICT" not in res.counters:
+        return "n/a"
+    return "some" if res.counters["BANK_CONFLICT"] else "none"
+
+
+def conflict_cost(res: OpResult) -> str:
+    """Whether a checked FF/EP job's bank conflicts cost lane cycles against the conflict-free
+    schedule, or were hidden (another lane was the longer one anyway)."""
+    c = res.counters
+    if res.result is None or not has_ep(res.op) or "BANK_CONFLICT" not in c:
+        return "n/a"
+    if not c["BANK_CONFLICT"]:
+        return "no_conflict"
+    return "cost_cycles" if c["CYC_EP"] > DqstpCodec(None).ep_cycles(res.op) else "hidden"
+
+
+@CoverPoint("dqstp.bank_conflict", xf=bank_conflict, bins=["none", "some"])
+@CoverPoint("dqstp.conflict_cost", xf=conflict_cost, bins=["no_conflict", "hidden", "cost_cycles"])
 @CoverPoint("dqstp.sparsity", xf=lambda res: sparsity_bin(res.op.operands["s"]), bins=SPARSITY_BINS)
 @CoverPoint("dqstp.empty_rows", xf=empty_rows, bins=["none", "some", "all"])
 @CoverPoint("dqstp.shift_range", xf=shift_range, bins=["all_zero", "0-2", "3-4", "5-6"])

@@ -4,6 +4,7 @@ Run through `make sim DESIGN=dqstp` (all tests) or `make sim DESIGN=dqstp TESTS=
 """
 from __future__ import annotations
 
+import numpy as np
 import pyuvm
 from cocotb.triggers import ClockCycles
 
@@ -12,7 +13,7 @@ from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dqstp import dqstp_coverage
-from verif.dqstp.dqstp_codec import CODE_BITS, MALFORM_ERRORS, DqstpCodec
+from verif.dqstp.dqstp_codec import CODE_BITS, EP_PIPELINE_TAIL, MALFORM_ERRORS, DqstpCodec
 from verif.dqstp.dqstp_stimulus import TOP_LEVEL, random_op, record_ops
 
 CORE = load_core("dqstp")
@@ -123,6 +124,52 @@ class test_alignment(DqstpTest):
         for off, on in pairs:
             assert cycles[on.op_id] <= cycles[off.op_id], \
                 f"{on.op_id}: {cycles[on.op_id]} cycles with alignment, {cycles[off.op_id]} without"
+
+
+@pyuvm.test()
+class test_bank_conflicts(DqstpTest):
+    """Bank conflicts cost cycles, never results (hdl/dqstp/dqstp_top.sv: per bank the lowest lane
+    wins, the others wait a cycle). Built so that no conflict is possible: FF jobs of Lanes rows
+    with one non-zero each (the lanes start together on rows 0..Lanes-1, whose row pointers, list
+    entries and C slots lie in distinct banks; with K <= 64 a weight row is one W word, which the
+    lanes share), alignment on and off, and a WG job (its list reader is alone): BANK_CONFLICT is 0
+    and CYC_EP is the conflict-free figure, waves of one-cycle items plus the pipeline's tail.
+    Built to collide: 2 x Lanes rows of ListBanks non-zeros each, so that every row starts in list
+    bank 0; the lanes start together, lane i reads its first entry i cycles late (one winner per
+    cycle) and from then on the lanes stay in distinct banks: Lanes(Lanes-1)/2 conflicts, and the
+    job takes Lanes-1 cycles more than two rows' worth of reads plus the tail."""
+
+    def one_per_row(self, op_id: str, m: int, align: bool):
+        lanes = PARAMS["Lanes"]
+        op = random_op(self.rng, op_id, "FF", m, lanes, 40, sparsity=0.0, align=align)
+        s = np.zeros_like(op.operands["s"])
+        s[np.arange(lanes), self.rng.integers(0, 40, lanes)] = self.rng.choice([-128, -3, 5, 127], lanes)
+        op.operands["s"] = s
+        return op
+
+    async def body(self):
+        lanes, banks = PARAMS["Lanes"], PARAMS["ListBanks"]
+        quiet = [self.one_per_row("conflict_free/FF/align", 3, True),
+                 self.one_per_row("conflict_free/FF/noalign", 2, False),
+                 random_op(self.rng, "conflict_free/WG", "WG", 0, 24, 12, 20, sparsity=0.5)]
+        collide = random_op(self.rng, "collide/FF", "FF", 1, 2 * lanes, banks, sparsity=0.0)
+        collide.operands["s"][collide.operands["s"] == 0] = 1   # every entry of every row non-zero
+        await self.run_ops(self.tag(quiet + [collide]))
+        counters = {entry["id"]: entry["core_counters"] for entry in self.env.metrics.ops}
+        for op_id, c in counters.items():
+            self.logger.info(f"{op_id}: BANK_CONFLICT {c['BANK_CONFLICT']}, CYC_EP {c['CYC_EP']}")
+        for op, waves in zip(quiet, (3, 2, 0)):
+            c = counters[op.op_id]
+            assert c["BANK_CONFLICT"] == 0, f"{op.op_id}: {c['BANK_CONFLICT']} bank conflicts, expected none"
+            want_ep = waves + EP_PIPELINE_TAIL if waves else 0
+            assert c["CYC_EP"] == want_ep, f"{op.op_id}: CYC_EP {c['CYC_EP']}, expected {want_ep}"
+        c = counters[collide.op_id]
+        free_ep = 2 * banks + EP_PIPELINE_TAIL
+        assert self.codec.ep_cycles(collide) == free_ep, "the conflict-free model disagrees with its derivation"
+        assert c["BANK_CONFLICT"] == lanes * (lanes - 1) // 2, \
+            f"{collide.op_id}: {c['BANK_CONFLICT']} bank conflicts, expected {lanes * (lanes - 1) // 2}"
+        assert c["CYC_EP"] == free_ep + lanes - 1, \
+            f"{collide.op_id}: CYC_EP {c['CYC_EP']}, expected {free_ep} + {lanes - 1} cycles of conflicts"
 
 
 @pyuvm.test()

@@ -12,7 +12,7 @@ from models.formats import FCSR, FormatError, ints_to_words
 from models.records import load_records
 from verif.common.agents import words_to_ints
 from verif.common.cores import load_core
-from verif.dqstp.dqstp_codec import (MALFORM_ERRORS, WORD_BITS, DqstpCodec, dense_equivalent,
+from verif.dqstp.dqstp_codec import (EP_PIPELINE_TAIL, MALFORM_ERRORS, WORD_BITS, DqstpCodec, dense_equivalent,
                                      malformed_fcsr, operation_from_record, storage_bits)
 from verif.dqstp.dqstp_stimulus import DEFAULT_RECORDS, random_op, record_ops
 
@@ -112,3 +112,80 @@ def test_storage_bits_against_the_records():
             bits = storage_bits(s)
             assert bits["dense"] == rec.meta["b_storage_bits"]["dense"]
             assert bits["fcsr"] == FCSR.encode(s).storage_bits(8) < bits["csr16"] or np.mean(s == 0) < 0.1
+
+
+# ---- the cycle models (hdl/dqstp/dqstp_top.sv's banked lanes and decoder)
+
+def map_with_rows(lengths, k: int) -> np.ndarray:
+    """An int8 map whose row r has lengths[r] non-zeros (the first columns)."""
+    s = np.zeros((len(lengths), k), dtype=np.int8)
+    for r, n in enumerate(lengths):
+        s[r, :n] = 3
+    return s
+
+
+def ff_op(s: np.ndarray, m: int, align: bool):
+    op = random_op(np.random.default_rng(0), "t", "FF", m, s.shape[0], s.shape[1], align=align)
+    op.operands["s"] = s
+    op.meta["align"] = align
+    return op
+
+
+def test_decode_cycles_by_hand():
+    """3 rows of K = 40: one flag word (2 cycles: its read latency), a flagged row is 3 chunks of
+    16 bits, the empty row 1 cycle, then leaving the rows, the padding read and the check."""
+    op = ff_op(map_with_rows([5, 0, 40], 40), 1, True)
+    assert DqstpCodec.decode_cycles(op) == 2 + (3 + 1 + 3) + 3
+
+
+def test_ep_cycles_by_hand():
+    """2 lanes, rows of 3, 1, 1, 1 non-zeros, M = 1. Alignment: lane 0 takes the long row, lane 1
+    the three short ones in turn: 3 cycles. Groups of 2: max(3, 1) + max(1, 1) = 4. An empty row
+    costs one cycle (its zero result goes down the lane). Plus the 3-stage pipeline tail."""
+    codec = DqstpCodec(None, lanes=2)
+    s = map_with_rows([3, 1, 1, 1], 8)
+    assert codec.ep_cycles(ff_op(s, 1, True)) == 3 + EP_PIPELINE_TAIL
+    assert codec.ep_cycles(ff_op(s, 1, False)) == 4 + EP_PIPELINE_TAIL
+    assert codec.ep_cycles(ff_op(map_with_rows([0, 0, 0], 8), 2, True)) == 3 + EP_PIPELINE_TAIL
+
+
+def stepped_schedule(costs, lanes: int, align: bool) -> int:
+    """The lanes' hand-out walked cycle by cycle, as the RTL does it: every cycle, the free lanes
+    (lowest first) take the next items; without alignment only when every lane is free."""
+    busy_until = [0] * lanes
+    nxt, t = 0, 0
+    while nxt < len(costs):
+        free = [lane for lane in range(lanes) if busy_until[lane] <= t]
+        if align or len(free) == lanes:
+            for lane in free:
+                if nxt < len(costs):
+                    busy_until[lane] = t + int(costs[nxt])
+                    nxt += 1
+        t += 1
+    return max(busy_until)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(0, 12), min_size=1, max_size=20), m=st.integers(1, 4),
+       lanes=st.sampled_from([2, 4, 8, 16]), align=st.booleans())
+def test_ep_cycles_match_a_stepped_schedule(lengths, m, lanes, align):
+    codec = DqstpCodec(None, lanes=lanes)
+    op = ff_op(map_with_rows(lengths, 12), m, align)
+    costs = [max(1, n) for n in lengths] * m
+    assert codec.ep_cycles(op) == stepped_schedule(costs, lanes, align) + EP_PIPELINE_TAIL
+    assert codec.ep_cycles_lower_bound(op) <= codec.ep_cycles(op)
+
+
+def test_sram_counts_by_hand():
+    """BP with WG, M=2, N=3, K=5, J=20 at 16 lanes, 4 non-zeros: 2 J tiles, so 8 WG steps: X
+    read 8 times, G read and written 8 times (plus its K x 2 = 10 words drained); C: 6 outputs written, 2 words
+    x 16 slots drained; list: 4 entries written; 3 row-pointer pairs written."""
+    codec = DqstpCodec(None, lanes=16)
+    s = np.zeros((3, 5), dtype=np.int8)
+    s[0, 1], s[0, 4], s[2, 0], s[2, 3] = 1, -2, 3, -4
+    op = random_op(np.random.default_rng(1), "t", "BP", 2, 3, 5, 20, wg=True)
+    op.operands["s"] = s
+    want = {"SRAM_WR[3]": 4, "SRAM_RD[2]": 8, "GBUF_RD": 8 + 10, "GBUF_WR": 8, "CBUF_WR": 6,
+            "CBUF_RD": 2 * 16, "ROWPTR_WR": 3}
+    got = codec.sram_counts(op)
+    assert {name: got[name] for name in want} == want
