@@ -63,10 +63,10 @@ def buffer_cut() -> tuple[float, str]:
 
 def claim_rows(claims: list[dict], cores: list[dict]) -> list[dict]:
     """Each claim with ours filled in from the run (None where the run has no such figure)."""
-    by_variant = {c["variant"]: c for c in cores}
+    by_variant = {(c["variant"], c["records"]): c for c in cores}
     rows = []
     for c in claims:
-        fig = by_variant.get(c.get("variant"))
+        fig = by_variant.get((c.get("variant"), c.get("records", c["core"])))
         ours, detail = None, ""
         if c["ours"] == "speedup_end_to_end" and fig:
             ours, detail = fig["speedup_end_to_end"], f"{fig['records']} records, end to end"

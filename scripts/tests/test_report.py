@@ -19,7 +19,7 @@ def core(variant, records, speedup, iso=None):
 def write_inputs(build, with_area=True):
     compare = {"records": ["/x/records/swpu"], "baseline": "dense", "designs": ["dense", "swpu"],
                "definitions": {"cycles": "compute cycles"},
-               "cores": [core("swpu@clustered", "swpu", 2.5, iso=5.0), core("rowpipe", "rowpipe", 0.75, iso=6.0)],
+               "cores": [core("swpu@clustered", "swpu", 2.5, iso=5.0), core("rowpipe", "rowpipe multi-record jobs", 0.75, iso=6.0)],
                "software_costs": {"swpu": [{"what": "clustering", "how_often": "per re-selection", "bits": "M*8"}]},
                "ops": [{"op": "swpu/conv2/FF/899", "variant": "swpu@clustered", "cycles": 80}], "totals": []}
     build.mkdir(parents=True, exist_ok=True)
