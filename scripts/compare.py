@@ -315,6 +315,12 @@ def core_figures(totals: list[dict], baseline: str, area: dict | None, sized: li
     return out
 
 
+def software_costs(designs: list[str]) -> dict[str, list[dict]]:
+    return {d: [{"what": c.what, "how_often": c.how_often, "bits": c.bits, "phases": "/".join(c.phases)}
+                for c in load_core(d).software_costs]
+            for d in designs}
+
+
 def fmt(value) -> str:
     if value is None:
         return "-"

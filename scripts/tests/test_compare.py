@@ -1,6 +1,7 @@
 """make compare's joining and totals on hand-made summaries, and what it takes from the core
 manifests: the baseline, the designs, the default records and each core's tests (no simulator)."""
 import dataclasses
+import json
 import os
 
 import pytest
@@ -208,3 +209,19 @@ def test_the_baseline_is_totalled_over_the_operations_the_variant_ran():
     slow = next(t for t in compare.totals(rows, "dense") if t["op"] == "ALL m" and t["variant"] == "core@slow")
     assert slow["baseline"]["cycles"] == 1000 and slow["baseline"]["effectual_macs"] == 4000
     assert slow["baseline"]["toggles_per_effectual_mac"] == pytest.approx(8000 / 4000)
+
+
+def test_no_run_tabulates_the_last_summaries_into_compare_json(tmp_path, monkeypatch):
+    """main() end to end on hand-made summaries (energy pricing, which needs real counters, stubbed)."""
+    monkeypatch.setattr(compare, "energy_columns", lambda variant, op: {})
+    ops = lambda summary, prefix: {"parameters": {}, "ops": [{**e, "id": prefix + e["id"][1:], "dims": {"M": 2, "N": 3, "K": 4}}
+                                                            for e in summary["ops"]]}
+    for label, summary in (("dense", ops(DENSE, "swpu")), ("dense@tile16x16", ops(DENSE, "swpu")),
+                           ("swpu", ops(CORE, "swpu"))):
+        (tmp_path / "compare" / label).mkdir(parents=True)
+        (tmp_path / "compare" / label / "summary.json").write_text(json.dumps(summary))
+    assert compare.main(["--designs", "swpu", "--no-run", "--out", str(tmp_path), "--area", str(tmp_path / "no")]) == 0
+    out = json.loads((tmp_path / "compare.json").read_text())
+    fast = next(c for c in out["cores"] if c["variant"] == "swpu@fast" and c["records"] == "swpu")
+    assert fast["speedup"] == pytest.approx(4.0) and fast["software_bits"] > 0
+    assert [c["what"] for c in out["software_costs"]["swpu"]][0].startswith("conv layers lowered")
