@@ -110,7 +110,15 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
         bars = list({lab: (lab, parts, e) for lab, parts, e in bars if parts and e}.values())
         if not bars:
             return
-        keys = sorted({k for _, parts, _ in bars for k in parts})
+        # the largest parts by their share over all bars, the rest as "other" (a legend stays readable)
+        share = {}
+        for _, parts, e in bars:
+            for k, v in parts.items():
+                share[k] = share.get(k, 0) + v / e
+        keys = sorted(share, key=share.get, reverse=True)[:9]
+        bars = [(lab, {**{k: parts.get(k, 0) for k in keys},
+                       "other": sum(v for k, v in parts.items() if k not in keys)}, e) for lab, parts, e in bars]
+        keys = keys + (["other"] if any(parts["other"] for _, parts, _ in bars) else [])
         fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(bars)), 5))
         bottom = [0.0] * len(bars)
         for key in keys:
@@ -135,7 +143,7 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
     save(fig, "speedup.png", "Speedup over dense on each core's own records, end to end and compute only, "
                              "against the ideal.")
 
-    fig, axes = plt.subplots(1, 2, figsize=(max(10, 1.2 * len(cores)), 4.5))
+    fig, axes = plt.subplots(2, 1, figsize=(max(8, 0.6 * len(cores)), 9))
     w = 0.4
     axes[0].bar([i - w / 2 for i in x], [c["utilization"] or 0 for c in cores], w, label="core")
     axes[0].bar([i + w / 2 for i in x], [c.get("baseline_utilization") or 0 for c in cores], w,
@@ -162,11 +170,19 @@ def plot_all(report: dict, out: Path) -> list[tuple[str, str]]:
             "dense on the same records; per buffer and per MAC kind in report.json.")
 
     # Toggles per effectual MAC by top-level instance, each core variant beside dense on its records.
+    def with_rest(by_instance: dict, per_mac, macs) -> dict:
+        """Toggles by sub-instance, and what the top level and generate blocks toggle (the whole core's
+        count less the named instances') as one more part, so that each bar is the core's total."""
+        rest = (per_mac or 0) * (macs or 0) - sum(by_instance.values())
+        return {**by_instance, "top level and generate blocks": max(rest, 0)}
+
     bars = []
     for c in cores:
-        bars.append((label(c, baseline), c.get("toggles_by_instance") or {}, c.get("effectual_macs")))
-        bars.append((f"dense on {c['records']}", c.get("baseline_toggles_by_instance") or {},
-                     c.get("baseline_effectual_macs")))
+        bars.append((label(c, baseline), with_rest(c.get("toggles_by_instance") or {}, c["toggles_per_effectual_mac"],
+                                                    c.get("effectual_macs")), c.get("effectual_macs")))
+        bars.append((f"dense on {c['records']}",
+                     with_rest(c.get("baseline_toggles_by_instance") or {}, c.get("baseline_toggles_per_effectual_mac"),
+                               c.get("baseline_effectual_macs")), c.get("baseline_effectual_macs")))
     stacked(bars, "bit toggles / effectual MAC", "toggles.png",
             "Toggle power proxy per effectual MAC, by top-level instance (u_shell: CSRs, loader, drain, "
             "counters), each core beside dense on the same records.")
@@ -194,8 +210,14 @@ def fmt(value, digits: int = 3) -> str:
 
 def table(columns: list[tuple[str, str]], rows: list[dict]) -> str:
     head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(r.get(key))}</td>" for key, _ in columns) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(cell(r.get(key)) for key, _ in columns) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def cell(value) -> str:
+    """Numbers right-aligned, text left."""
+    numeric = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    return f"<td class={'num' if numeric else 'txt'}>{fmt(value)}</td>"
 
 
 HEADLINE = [("variant", "core variant"), ("records", "records"), ("speedup_end_to_end", "speedup e2e"),
@@ -234,9 +256,9 @@ def page(report: dict, figures: list[tuple[str, str]]) -> str:
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; max-width: 1600px; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }}
-th, td {{ border: 1px solid #bbb; padding: 3px 6px; text-align: right; }}
-th {{ background: #eee; }} td:first-child, td:nth-child(2) {{ text-align: left; }}
-figure {{ display: inline-block; margin: 0.5em; vertical-align: top; }} img {{ max-width: 760px; }}
+th, td {{ border: 1px solid #bbb; padding: 3px 6px; }}
+th {{ background: #eee; }} td.num {{ text-align: right; }} td.txt {{ text-align: left; }}
+figure {{ margin: 1em 0; }} img {{ max-width: 100%; }}
 .warn {{ color: #a40; }} .note {{ color: #444; font-size: 13px; }}
 </style></head><body>
 <h1>Sparse-training cores against the dense baseline</h1>
