@@ -57,7 +57,7 @@ grid: setup
 	$(VPY) scripts/grid.py
 
 area: setup
-	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
+	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json --png build/area.png
 
 cov: setup
 	@bash scripts/check_system.sh cov
