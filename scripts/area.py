@@ -26,7 +26,12 @@ Per core and per block (each instance of the top: the shell, buffers, arrays, de
                         (accessed only at constant indices) are flip-flops.
   longest_path_gates    the clock proxy: the longest combinational path, in generic gates, of the
                         flattened netlist (Yosys `ltp -noff`: flip-flops and memories end and start paths),
-                        with the nets where it starts and ends.
+                        with the nets where it starts and ends (path_start, path_end).
+  longest_path_no_csr_gates  the same without the paths that start at a CSR register (the flip-flops of
+                        the RTL generated from the core's .rdl): the configuration changes only while the
+                        core is idle, so a timing analysis would not count its paths (a multicycle or false
+                        path; the configuration checks chain dividers and multipliers). Searched in Python
+                        over the same netlist (write_blif), which must give ltp's length over every path.
 A core takes from seconds to minutes under WebAssembly: its Yosys outputs are cached in
 build/area/<core>-<key>/, the key a hash of the Yosys script (file list, parameters, commands), every
 source and include file and the Yosys version; `synth_seconds` is the time of the run that made them.
@@ -42,6 +47,7 @@ area; the path is in gates of a netlist that no logic optimiser (ABC) has seen, 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import importlib.metadata
 import json
@@ -65,6 +71,7 @@ UNROLL_LIMIT = 1 << 16
 # Cell types that carry no logic: yosys-slang's record of source scopes.
 NO_LOGIC_CELLS = {"$scopeinfo"}
 MEMORY_CELL = "$mem_v2"
+CSR_FF_CELL = "$__csr_dff"          # a CSR flip-flop in the netlist written for the path search
 FF_CELL = re.compile(r"^\$_(S?DFF|DFF|SDFF|ALDFF|SR_)")
 LATCH_CELL = re.compile(r"^\$_DLATCH")
 
@@ -123,14 +130,17 @@ class Design:
     sources: tuple[Path, ...]
     parameters: dict[str, int] = field(default_factory=dict)
     include_dirs: tuple[Path, ...] = (ROOT / "hdl" / "common",)
+    # The CSR RTL generated from the .rdl: its registers hold the configuration (see config_path).
+    csr_sources: tuple[Path, ...] = ()
 
 
 def core_design(name: str) -> Design:
     """A core as its manifest makes it: generated CSR RTL, the shell's sources, its own, its parameters."""
     from verif.common import runner  # here: it regenerates the CSR RTL, which --list need not do
     core = load_core(name)
-    return Design(name=core.name, top=core.toplevel, sources=tuple(runner.generate_csr(core)) + core.sources,
-                  parameters=dict(core.parameters))
+    csr = tuple(runner.generate_csr(core))
+    return Design(name=core.name, top=core.toplevel, sources=csr + core.sources, parameters=dict(core.parameters),
+                  csr_sources=csr)
 
 
 def select_cores(designs: list[str] | None = None) -> list[str]:
@@ -142,7 +152,6 @@ def select_cores(designs: list[str] | None = None) -> list[str]:
     return list(designs) if designs else names
 
 
-OUTPUTS = ("stat.json", "memories.rtlil", "ltp.txt")
 
 
 def design_script(design: Design, out: str) -> str:
@@ -156,6 +165,11 @@ def design_script(design: Design, out: str) -> str:
     slang += [f"-I {rel(d)}" for d in design.include_dirs]
     slang += ["--top", design.top] + [f"-G {k}={v}" for k, v in design.parameters.items()]
     slang += [rel(s) for s in design.sources]
+    # Cells from the CSR files (src attribute; several origins are joined with |), united, then the FFs:
+    # they get a type of their own in the netlist, so that paths_from_netlist can leave them out.
+    csr_cells = " ".join(f"a:src=*{rel(s)}:*" for s in design.csr_sources) + " %u" * (len(design.csr_sources) - 1)
+    mark_csr = [f"select -set csr_ffs {csr_cells} t:$_*DFF* %i", f"chtype -set {CSR_FF_CELL} @csr_ffs"] \
+        if design.csr_sources else []
     return "; ".join([
         " ".join(slang),
         f"hierarchy -check -top {design.top}",
@@ -165,6 +179,8 @@ def design_script(design: Design, out: str) -> str:
         f"tee -q -o {out}/memories.rtlil dump t:{MEMORY_CELL}",
         "flatten", "opt_clean",
         f"tee -q -o {out}/ltp.txt ltp -noff",
+        "opt_clean -purge", *mark_csr,
+        f"write_blif -icells {out}/netlist.blif",
     ])
 
 
@@ -195,14 +211,23 @@ def synth_design(design: Design, cache: Path = CACHE) -> dict:
         tmp.mkdir(parents=True)
         seconds = run_yosys(design_script(design, os.path.relpath(tmp, ROOT)), tmp / "yosys.log")
         (tmp / "meta.json").write_text(json.dumps({"synth_seconds": round(seconds, 1), "yosys": yosys_version()}))
+        blif = tmp / "netlist.blif"
+        with open(blif, "rb") as src, gzip.open(tmp / "netlist.blif.gz", "wb", compresslevel=1) as dst:
+            shutil.copyfileobj(src, dst)
+        blif.unlink()
         for stale in cache.glob(f"{design.name}-*"):  # one entry a design: older keys' outputs go
             if stale != tmp:
                 shutil.rmtree(stale, ignore_errors=True)
         tmp.rename(folder)
     figures = design_figures(design.top, json.loads((folder / "stat.json").read_text()),
                              (folder / "memories.rtlil").read_text(), (folder / "ltp.txt").read_text())
-    return {**figures, **json.loads(meta.read_text()), "cached": cached,
-            "yosys_outputs": os.path.relpath(folder, ROOT)}
+    with gzip.open(folder / "netlist.blif.gz", "rt") as netlist:
+        paths = paths_from_netlist(netlist)
+    if paths["longest_path_gates"] != figures["longest_path_gates"]:  # two searches, one netlist
+        raise RuntimeError(f"{design.name}: the netlist's longest path has {paths['longest_path_gates']} gates, "
+                           f"Yosys's ltp found {figures['longest_path_gates']}")
+    return {**figures, **{k: v for k, v in paths.items() if "no_csr" in k or k == "csr_ff_bits"},
+            **json.loads(meta.read_text()), "cached": cached, "yosys_outputs": os.path.relpath(folder, ROOT)}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -250,17 +275,100 @@ LTP_HEAD = re.compile(r"Longest topological path in (\S+) \(length=(\d+)\):")
 LTP_STEP = re.compile(r"^\s+(\d+|ff): (.+?) \[(\d+)\]", re.M)
 
 
-def parse_ltp(text: str) -> dict:
+def parse_ltp(text: str, tag: str = "") -> dict:
     """`ltp -noff`'s report: the path length in gates and the nets where it starts and ends (each with
-    its bit); `captured_by` is the flip-flop it ends in, when Yosys names one."""
+    its bit); `captured_by` is the flip-flop it ends in, when Yosys names one. `tag` goes into every key
+    (longest_path<tag>_gates, path<tag>_start, ...)."""
     head = LTP_HEAD.search(text)
     if not head:
         raise RuntimeError(f"no longest path in Yosys's ltp output:\n{text[-1500:]}")
     steps = [(s, f"{net.lstrip(chr(92))}[{bit}]") for s, net, bit in LTP_STEP.findall(text[head.end():])]
     numbered = [net for s, net in steps if s != "ff"]
     ff = [net for s, net in steps if s == "ff"]
-    return {"longest_path_gates": int(head.group(2)), "path_start": numbered[0] if numbered else None,
-            "path_end": numbered[-1] if numbered else None, "path_captured_by": ff[0] if ff else None}
+    return {f"longest_path{tag}_gates": int(head.group(2)), f"path{tag}_start": numbered[0] if numbered else None,
+            f"path{tag}_end": numbered[-1] if numbered else None, f"path{tag}_captured_by": ff[0] if ff else None}
+
+
+GATE_CELL = re.compile(r"^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NMUX|NOT|BUF|AOI3|OAI3|AOI4|OAI4)_$")
+STATE_OUTPUT = re.compile(r"^(Q|RD_DATA)(\[\d+\])?$")  # a flip-flop's or a memory's output pin
+
+
+def paths_from_netlist(blif) -> dict:
+    """The longest combinational path in gates of a flattened `write_blif -icells` netlist (an iterable of
+    lines), counted as `ltp -noff` counts it (flip-flops and memories end and start paths), twice: over
+    every path, and without the paths that start at a CSR flip-flop (type CSR_FF_CELL), which a timing
+    analysis would not count either: the configuration changes only while the core is idle. A gate
+    with only such inputs is configuration logic and starts nothing. Each with its start and end net."""
+    drivers: dict[str, tuple[str, list[str]]] = {}  # net -> (gate type or "buf", input nets)
+    csr_nets: set[str] = set()
+    unknown: Counter = Counter()
+    lines = iter(blif)
+    for line in lines:
+        while line.endswith("\\\n"):
+            line = line[:-2] + next(lines)
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == ".subckt":
+            kind, pins = words[1], dict(w.split("=", 1) for w in words[2:])
+            if GATE_CELL.match(kind):
+                drivers[pins["Y"]] = (kind, [net for pin, net in pins.items() if pin != "Y"])
+            elif FF_CELL.match(kind) or LATCH_CELL.match(kind) or kind in (MEMORY_CELL, CSR_FF_CELL):
+                if kind == CSR_FF_CELL:
+                    csr_nets.update(net for pin, net in pins.items() if STATE_OUTPUT.match(pin))
+            else:
+                unknown[kind] += 1
+        elif words[0] == ".names" and len(words) == 3:  # a buffer: `.names a b` then `1 1`
+            drivers[words[2]] = ("buf", [words[1]])
+    if unknown:
+        raise RuntimeError(f"unknown cells in the netlist: {dict(unknown)}")
+    level: dict[str, tuple[int, int]] = {}   # net -> (gates on the longest path, same without CSR starts)
+    came_from: dict[str, tuple[str | None, str | None]] = {}
+    NONE = -1 << 40                          # reached only from CSR flip-flops
+
+    def visit(net: str) -> tuple[int, int]:
+        stack = [net]
+        while stack:
+            top = stack[-1]
+            if top in level:
+                stack.pop()
+                continue
+            kind, inputs = drivers.get(top, (None, []))
+            pending = [i for i in inputs if i not in level and i in drivers]
+            if pending:
+                if len(stack) > len(drivers):
+                    raise RuntimeError(f"combinational loop through {top}")
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if kind is None:                  # an input, a flip-flop's or memory's output, a constant
+                level[top] = (0, NONE if top in csr_nets else 0)
+                came_from[top] = (None, None)
+                continue
+            ins = [(i, level.get(i) or (0, NONE if i in csr_nets else 0)) for i in inputs]
+            step = 0 if kind == "buf" else 1
+            best_all = max(ins, key=lambda t: t[1][0])
+            best_cfg = max(ins, key=lambda t: t[1][1])
+            level[top] = (best_all[1][0] + step, best_cfg[1][1] + step if best_cfg[1][1] > NONE else NONE)
+            came_from[top] = (best_all[0], best_cfg[0])
+        return level[net]
+
+    for net in drivers:
+        visit(net)
+
+    def trace(end: str, which: int) -> tuple[str, str]:
+        start = end
+        while came_from.get(start, (None, None))[which] is not None:
+            start = came_from[start][which]
+        return start, end
+
+    result = {"csr_ff_bits": len(csr_nets)}
+    for tag, which in (("", 0), ("_no_csr", 1)):
+        end = max(level, key=lambda n: level[n][which]) if level else None
+        gates = level[end][which] if end else 0
+        start, end = trace(end, which) if end and gates > NONE else (None, None)
+        result.update({f"longest_path{tag}_gates": max(gates, 0), f"path{tag}_start": start, f"path{tag}_end": end})
+    return result
 
 
 def _own_figures(cells_by_type: dict[str, int], modules: set[str]) -> tuple[dict, dict[str, int]]:
@@ -368,12 +476,15 @@ def cell_count(unit: AreaUnit) -> dict:
 
 def print_cores(cores: dict[str, dict]) -> None:
     print(f"{'core':8s} {'cells':>9s} {'FF bits':>9s} {'SRAM bits':>10s} {'behav. mem bits':>15s} "
-          f"{'longest path':>12s} {'synth s':>8s}")
+          f"{'path (gates)':>12s} {'w/o CSR':>8s} {'synth s':>8s}")
     for name, c in cores.items():
         print(f"{name:8s} {c['cells']:9d} {c['ff_bits']:9d} {c['sram_bits']:10d} {c['behavioural_mem_bits']:15d} "
-              f"{c['longest_path_gates']:12d} {c['synth_seconds']:8.1f}{'  (cached)' if c['cached'] else ''}")
+              f"{c['longest_path_gates']:12d} {c['longest_path_no_csr_gates']:8d} {c['synth_seconds']:8.1f}"
+              f"{'  (cached)' if c['cached'] else ''}")
     for name, c in cores.items():
-        print(f"\n{name}: longest path {c['longest_path_gates']} gates, {c['path_start']} -> {c['path_end']}")
+        print(f"\n{name}: longest path {c['longest_path_gates']} gates, {c['path_start']} -> {c['path_end']}; "
+              f"not from a CSR: {c['longest_path_no_csr_gates']} gates, {c['path_no_csr_start']} -> "
+              f"{c['path_no_csr_end']}")
         width = max(len(b) for b in c["by_block"]) + 2
         print(f"  {'block':{width}s} {'inst':>4s} {'cells':>9s} {'FF bits':>9s} {'SRAM bits':>10s} {'behav. mem':>10s}")
         for label, b in sorted(c["by_block"].items(), key=lambda kv: -kv[1]["cells"]):
@@ -423,12 +534,16 @@ def plot_cores(cores: dict[str, dict], path: Path) -> None:
     ax_bits.set_yscale("log")
     ax_bits.legend(fontsize=8)
     ax_bits.set_title("Storage bits (log scale)")
-    ax_path.bar(names, [cores[n]["longest_path_gates"] for n in names], 0.6, color="tab:gray")
-    for x, n in enumerate(names):
-        ax_path.text(x, cores[n]["longest_path_gates"], str(cores[n]["longest_path_gates"]), ha="center",
-                     va="bottom", fontsize=8)
+    for i, (key, label) in enumerate((("longest_path_gates", "every path"),
+                                      ("longest_path_no_csr_gates", "not from a CSR register"))):
+        xs = [x + (i - 0.5) * 0.38 for x in range(len(names))]
+        ax_path.bar(xs, [cores[n][key] for n in names], 0.38, label=label)
+        for x, n in zip(xs, names):
+            ax_path.text(x, cores[n][key], str(cores[n][key]), ha="center", va="bottom", fontsize=7)
+    ax_path.set_xticks(range(len(names)), names)
     ax_path.set_ylabel("gates")
-    ax_path.set_title("Clock proxy: longest path")
+    ax_path.legend(fontsize=8)
+    ax_path.set_title("Clock proxy: longest combinational path")
     fig.suptitle("Whole-core area proxies (Yosys generic cells, no ABC; proxies, not standard-cell area)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,7 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(area, "cell_count", lambda unit: {"cells": cells[unit.top], "by_kind": {}})
     whole = {"cells": 9, "ff_bits": 2, "sram_bits": 64, "behavioural_mem_bits": 0, "latch_bits": 0,
              "longest_path_gates": 3, "path_start": "a[0]", "path_end": "b[0]", "path_captured_by": None,
+             "longest_path_no_csr_gates": 2, "path_no_csr_start": "a[1]", "path_no_csr_end": "b[1]",
              "by_block": {"x_top (own logic)": {"module": "x_top", "instances": 1, "cells": 9, "ff_bits": 2,
                                                 "latch_bits": 0, "sram_bits": 64, "behavioural_mem_bits": 0}},
              "memories": [], "synth_seconds": 1.0, "cached": True}
@@ -96,7 +97,9 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------------
 # Whole designs: a probe with known figures goes through the same Yosys flow as the cores.
 
-PROBE_CHAIN = 100      # XOR gates in a row, longer than any other path in the probe (32-bit counters)
+PROBE_CHAIN = 100      # XOR gates in a row, longer than any other path but the configuration's
+PROBE_CFG_BITS = 8     # the probe's configuration register (a CSR stand-in): its bits XORed in a row,
+PROBE_CFG_CHAIN = 96   # then this many XORs: longer than the chain from the register, shorter from the inputs
 PROBE_SRAM = (64, 8)   # Words, Width of each of the two sram_1r1w instances
 PROBE_SV = f"""
 // Area probe for scripts/tests/test_area.py: known flip-flop, SRAM and behavioural memory bits, and a
@@ -114,8 +117,24 @@ module area_probe (
   output logic [1:0][7:0]      rdata_o,
   output logic [1:0][31:0]     rd_count_o,
   output logic [1:0][31:0]     wr_count_o,
-  output logic [3:0]           beh_q
+  output logic [3:0]           beh_q,
+  input  logic [{PROBE_CFG_BITS - 1}:0]           cfg_i,
+  input  logic [{PROBE_CFG_CHAIN}:1]      cfg_chain_i,
+  output logic                 cfg_chain_q
 );
+  // The configuration's path: {PROBE_CFG_BITS - 1} XORs over its bits, then {PROBE_CFG_CHAIN} more.
+  logic [{PROBE_CFG_BITS - 1}:0] cfg_q;
+  area_probe_cfg u_cfg (.clk_i, .d_i(cfg_i), .q_o(cfg_q));
+  logic [{PROBE_CFG_BITS - 1}:0] z;
+  logic [{PROBE_CFG_CHAIN}:0] y;
+  always_comb begin
+    z[0] = cfg_q[0];
+    for (int j = 1; j < {PROBE_CFG_BITS}; j++) z[j] = z[j-1] ^ cfg_q[j];
+    y[0] = z[{PROBE_CFG_BITS - 1}];
+    for (int i = 1; i <= {PROBE_CFG_CHAIN}; i++) y[i] = y[i-1] ^ cfg_chain_i[i];
+  end
+  always_ff @(posedge clk_i) cfg_chain_q <= y[{PROBE_CFG_CHAIN}];  // 1 flip-flop bit
+
   logic [{PROBE_CHAIN}:0] x;
   always_comb begin
     x[0] = chain_i[0];
@@ -142,6 +161,13 @@ module area_probe (
   end
 endmodule
 """
+# The probe's configuration register, in its own file, which the probe's Design names as CSR RTL.
+PROBE_CFG_SV = f"""
+module area_probe_cfg (input logic clk_i, input logic [{PROBE_CFG_BITS - 1}:0] d_i,
+                       output logic [{PROBE_CFG_BITS - 1}:0] q_o);
+  always_ff @(posedge clk_i) q_o <= d_i;
+endmodule
+"""
 
 
 # make test runs pytest-xdist with --dist loadgroup: the probe's tests share one worker, so one synthesis.
@@ -155,9 +181,11 @@ def probe(tmp_path_factory):
     import tempfile
     (ROOT / "build").mkdir(exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="area_probe_", dir=ROOT / "build"))
-    src = folder / "area_probe.sv"
+    src, cfg = folder / "area_probe.sv", folder / "area_probe_cfg.sv"
     src.write_text(PROBE_SV)
-    design = area.Design("area_probe", "area_probe", (ROOT / "hdl/common/sram_1r1w.sv", src))
+    cfg.write_text(PROBE_CFG_SV)
+    design = area.Design("area_probe", "area_probe", (ROOT / "hdl/common/sram_1r1w.sv", cfg, src),
+                         csr_sources=(cfg,))
     try:
         yield design, folder / "cache", area.synth_design(design, cache=folder / "cache")
     finally:
@@ -168,7 +196,7 @@ def probe(tmp_path_factory):
 def test_the_probe_gives_its_known_flip_flop_sram_and_behavioural_bits(probe):
     _, _, fig = probe
     counters = 2 * 2 * 32
-    assert fig["ff_bits"] == 1 + 8 + counters
+    assert fig["ff_bits"] == 1 + 8 + counters + PROBE_CFG_BITS + 1
     assert fig["latch_bits"] == 0
     assert fig["sram_bits"] == 2 * PROBE_SRAM[0] * PROBE_SRAM[1]
     assert fig["behavioural_mem_bits"] == 16 * 4
@@ -181,21 +209,25 @@ def test_the_probe_gives_its_known_flip_flop_sram_and_behavioural_bits(probe):
 def test_the_probe_blocks_are_the_top_instances_with_generate_indices_folded(probe):
     _, _, fig = probe
     blocks = fig["by_block"]
-    assert set(blocks) == {"area_probe (own logic)", "gen_bufs[*].u_buf"}
+    assert set(blocks) == {"area_probe (own logic)", "gen_bufs[*].u_buf", "u_cfg"}
+    assert (blocks["u_cfg"]["module"], blocks["u_cfg"]["ff_bits"]) == ("area_probe_cfg", PROBE_CFG_BITS)
     bufs = blocks["gen_bufs[*].u_buf"]
     assert (bufs["module"], bufs["instances"]) == ("sram_1r1w", 2)
     assert (bufs["ff_bits"], bufs["sram_bits"], bufs["behavioural_mem_bits"]) == (128, 2 * 64 * 8, 0)
     own = blocks["area_probe (own logic)"]
-    assert (own["ff_bits"], own["sram_bits"], own["behavioural_mem_bits"]) == (9, 0, 64)
+    assert (own["ff_bits"], own["sram_bits"], own["behavioural_mem_bits"]) == (10, 0, 64)
     assert sum(b["cells"] for b in blocks.values()) == fig["cells"]
 
 
 @ON_ONE_WORKER
-def test_the_probe_longest_path_is_its_xor_chain(probe):
+def test_the_probe_longest_path_is_its_configuration_chain_and_without_it_the_other_chain(probe):
     _, _, fig = probe
-    assert PROBE_CHAIN <= fig["longest_path_gates"] <= PROBE_CHAIN + 1
-    assert fig["path_start"].startswith("chain_i[")
-    assert fig["path_end"] == f"x[{PROBE_CHAIN}]"        # the chain's last net, chain_q's input
+    assert fig["longest_path_gates"] == PROBE_CFG_BITS - 1 + PROBE_CFG_CHAIN > PROBE_CHAIN
+    assert "cfg" in fig["path_start"] and fig["path_end"] == f"y[{PROBE_CFG_CHAIN}]"
+    assert fig["csr_ff_bits"] == PROBE_CFG_BITS   # the register of the "CSR" file
+    assert fig["longest_path_no_csr_gates"] == PROBE_CHAIN
+    assert fig["path_no_csr_start"].startswith("chain_i[")
+    assert fig["path_no_csr_end"] == f"x[{PROBE_CHAIN}]"  # the chain's last net, chain_q's input
 
 
 @ON_ONE_WORKER
@@ -204,7 +236,7 @@ def test_a_second_run_reads_the_cache_and_a_changed_source_misses_it(probe, monk
     monkeypatch.setattr(area, "run_yosys", lambda *a: pytest.fail("the cache should have answered"))
     again = area.synth_design(design, cache=cache)
     assert again["cached"] and not fig["cached"]
-    keys = ("cells", "ff_bits", "sram_bits", "longest_path_gates")
+    keys = ("cells", "ff_bits", "sram_bits", "longest_path_gates", "longest_path_no_csr_gates")
     assert {k: again[k] for k in keys} == {k: fig[k] for k in keys}
     key = area.cache_key(design)
     src = design.sources[1]
@@ -217,6 +249,7 @@ def test_a_core_script_reads_the_manifest_sources_in_order_with_its_parameters()
     design = area.core_design("dense")
     core = cores.load_core("dense")
     assert design.sources[3:] == core.sources and design.sources[0].name == "accel_pkg.sv"
+    assert design.csr_sources == design.sources[:3]
     script = area.design_script(design, "build/area/x")
     read = script.split(";")[0]
     assert read.index("hdl/common/accel_shell.sv") < read.index("hdl/dense/dense_top.sv") and str(ROOT) not in read
@@ -242,6 +275,7 @@ def test_ltp_report_is_read_for_length_start_and_end():
 """
     assert area.parse_ltp(text) == {"longest_path_gates": 3, "path_start": "a_i[2]", "path_end": "sum[1]",
                                     "path_captured_by": "sum_q[1]"}
+    assert area.parse_ltp(text, "_x")["longest_path_x_gates"] == 3
     with pytest.raises(RuntimeError, match="no longest path"):
         area.parse_ltp("nothing here")
 
@@ -258,7 +292,37 @@ def test_the_plot_is_a_png_with_a_bar_per_core(tmp_path):
     block = {"module": "m", "instances": 1, "cells": 10, "ff_bits": 1, "latch_bits": 0, "sram_bits": 0,
              "behavioural_mem_bits": 0}
     fig = {"cells": 30, "ff_bits": 3, "sram_bits": 4096, "behavioural_mem_bits": 64, "longest_path_gates": 7,
+           "longest_path_no_csr_gates": 5,
            "by_block": {"u_a": block, "u_b": {**block, "cells": 20, "instances": 4}}}
     out = tmp_path / "area.png"
     area.plot_cores({"one": fig, "two": {**fig, "behavioural_mem_bits": 0}}, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_netlist_path_search_counts_gates_and_leaves_out_paths_from_csr_registers():
+    # in -> NOT -> AND(with q) -> buffer -> OR -> ff D   : 3 gates from `in` (the buffer is no gate)
+    # cfg (CSR flip-flop) -> NOT -> XOR -> XOR -> AND(with in2) -> memory : 4 gates from cfg, 1 from in2
+    blif = """.model t
+.inputs in in2 clk
+.subckt $_DFF_P_ C=clk D=d0 Q=q
+.subckt $__csr_dff C=clk D=in Q=cfg
+.subckt $_NOT_ A=in Y=n1
+.subckt $_AND_ A=n1 B=q Y=n2
+.names n2 n3
+1 1
+.subckt $_OR_ A=n3 B=q Y=d0
+.subckt $_NOT_ A=cfg Y=c1
+.subckt $_XOR_ A=c1 B=cfg Y=c2
+.subckt $_XOR_ A=c2 B=cfg Y=c3
+.subckt $_AND_ A=c3 B=in2 Y=d1
+.subckt $mem_v2 RD_ADDR[0]=d1 RD_DATA[0]=m0 WR_DATA[0]=d0
+.subckt $_SDFFE_PP0P_ C=clk D=m0 E=in R=in2 Q=q2
+.end
+""".splitlines(keepends=True)
+    paths = area.paths_from_netlist(blif)
+    assert (paths["longest_path_gates"], paths["path_start"], paths["path_end"]) == (4, "cfg", "d1")
+    no_csr = (paths["longest_path_no_csr_gates"], paths["path_no_csr_start"], paths["path_no_csr_end"])
+    assert no_csr == (3, "in", "d0")
+    assert paths["csr_ff_bits"] == 1
+    with pytest.raises(RuntimeError, match="unknown cells"):
+        area.paths_from_netlist([".subckt $mul A=a B=b Y=y\n"])
