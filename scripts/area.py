@@ -30,8 +30,9 @@ Per core and per block (each instance of the top: the shell, buffers, arrays, de
   longest_path_no_csr_gates  the same without the paths that start at a CSR register (the flip-flops of
                         the RTL generated from the core's .rdl): the configuration changes only while the
                         core is idle, so a timing analysis would not count its paths (a multicycle or false
-                        path; the configuration checks chain dividers and multipliers). Searched in Python
-                        over the same netlist (write_blif), which must give ltp's length over every path.
+                        path; the configuration checks chain dividers and multipliers); nor paths from a
+                        constant (an adder's carry-in). Searched in Python over the same netlist
+                        (write_blif), which must give ltp's length over every path.
 A core takes from seconds to minutes under WebAssembly: its Yosys outputs are cached in
 build/area/<core>-<key>/, the key a hash of the Yosys script (file list, parameters, commands), every
 source and include file and the Yosys version; `synth_seconds` is the time of the run that made them.
@@ -291,14 +292,16 @@ def parse_ltp(text: str, tag: str = "") -> dict:
 
 GATE_CELL = re.compile(r"^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NMUX|NOT|BUF|AOI3|OAI3|AOI4|OAI4)_$")
 STATE_OUTPUT = re.compile(r"^(Q|RD_DATA)(\[\d+\])?$")  # a flip-flop's or a memory's output pin
+CONSTANT_NETS = {"$false", "$true", "$undef"}              # write_blif's constants
 
 
 def paths_from_netlist(blif) -> dict:
     """The longest combinational path in gates of a flattened `write_blif -icells` netlist (an iterable of
     lines), counted as `ltp -noff` counts it (flip-flops and memories end and start paths), twice: over
-    every path, and without the paths that start at a CSR flip-flop (type CSR_FF_CELL), which a timing
-    analysis would not count either: the configuration changes only while the core is idle. A gate
-    with only such inputs is configuration logic and starts nothing. Each with its start and end net."""
+    every path, and without the paths that start at a CSR flip-flop (type CSR_FF_CELL) or a constant,
+    which a timing analysis would not count either: the configuration changes only while the core is
+    idle (and a constant never). A gate with only such inputs starts nothing. Each with its start and
+    end net."""
     drivers: dict[str, tuple[str, list[str]]] = {}  # net -> (gate type or "buf", input nets)
     csr_nets: set[str] = set()
     unknown: Counter = Counter()
@@ -353,6 +356,7 @@ def paths_from_netlist(blif) -> dict:
             came_from[top] = (best_all[0], best_cfg[0])
         return level[net]
 
+    csr_nets |= CONSTANT_NETS  # from here on: the nets that start no path in the second search
     for net in drivers:
         visit(net)
 
@@ -362,7 +366,7 @@ def paths_from_netlist(blif) -> dict:
             start = came_from[start][which]
         return start, end
 
-    result = {"csr_ff_bits": len(csr_nets)}
+    result = {"csr_ff_bits": len(csr_nets - CONSTANT_NETS)}
     for tag, which in (("", 0), ("_no_csr", 1)):
         end = max(level, key=lambda n: level[n][which]) if level else None
         gates = level[end][which] if end else 0

@@ -299,14 +299,16 @@ def test_the_plot_is_a_png_with_a_bar_per_core(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_netlist_path_search_counts_gates_and_leaves_out_paths_from_csr_registers():
-    # in -> NOT -> AND(with q) -> buffer -> OR -> ff D   : 3 gates from `in` (the buffer is no gate)
-    # cfg (CSR flip-flop) -> NOT -> XOR -> XOR -> AND(with in2) -> memory : 4 gates from cfg, 1 from in2
+def test_the_netlist_path_search_counts_gates_and_leaves_out_paths_from_csr_registers_and_constants():
+    # in -> NOT -> NOT -> AND(with q) -> buffer -> OR(with q) -> ff D: 4 gates (a buffer is no gate)
+    # cfg (CSR flip-flop) -> NOT -> XOR -> XOR -> XOR -> XOR -> AND(with in2) -> memory: 6 gates
+    # constant 0 -> buffer -> NOT -> NOT -> AND(with in2) -> OR(with in2) -> XOR(with q) -> ff D: 5 gates
     blif = """.model t
 .inputs in in2 clk
 .subckt $_DFF_P_ C=clk D=d0 Q=q
 .subckt $__csr_dff C=clk D=in Q=cfg
-.subckt $_NOT_ A=in Y=n1
+.subckt $_NOT_ A=in Y=n0
+.subckt $_NOT_ A=n0 Y=n1
 .subckt $_AND_ A=n1 B=q Y=n2
 .names n2 n3
 1 1
@@ -314,15 +316,26 @@ def test_the_netlist_path_search_counts_gates_and_leaves_out_paths_from_csr_regi
 .subckt $_NOT_ A=cfg Y=c1
 .subckt $_XOR_ A=c1 B=cfg Y=c2
 .subckt $_XOR_ A=c2 B=cfg Y=c3
-.subckt $_AND_ A=c3 B=in2 Y=d1
+.subckt $_XOR_ A=c3 B=cfg Y=c4
+.subckt $_XOR_ A=c4 B=cfg Y=c5
+.subckt $_AND_ A=c5 B=in2 Y=d1
+.names $false
+.names $false k0
+1 1
+.subckt $_NOT_ A=k0 Y=k1
+.subckt $_NOT_ A=k1 Y=k2
+.subckt $_AND_ A=k2 B=in2 Y=k3
+.subckt $_OR_ A=k3 B=in2 Y=k4
+.subckt $_XOR_ A=k4 B=q Y=k5
+.subckt $_DFF_P_ C=clk D=k5 Q=q3
 .subckt $mem_v2 RD_ADDR[0]=d1 RD_DATA[0]=m0 WR_DATA[0]=d0
 .subckt $_SDFFE_PP0P_ C=clk D=m0 E=in R=in2 Q=q2
 .end
 """.splitlines(keepends=True)
     paths = area.paths_from_netlist(blif)
-    assert (paths["longest_path_gates"], paths["path_start"], paths["path_end"]) == (4, "cfg", "d1")
+    assert (paths["longest_path_gates"], paths["path_start"], paths["path_end"]) == (6, "cfg", "d1")
     no_csr = (paths["longest_path_no_csr_gates"], paths["path_no_csr_start"], paths["path_no_csr_end"])
-    assert no_csr == (3, "in", "d0")
+    assert no_csr == (4, "in", "d0")
     assert paths["csr_ff_bits"] == 1
     with pytest.raises(RuntimeError, match="unknown cells"):
         area.paths_from_netlist([".subckt $mul A=a B=b Y=y\n"])
