@@ -11,7 +11,11 @@ generic `synth` without ABC (`-noabc`: ABC fails inside yowasp's sandbox) and wi
 Per core and per block (each instance of the top: the shell, buffers, arrays, decoders, ...) it gives:
   cells                 generic gates and flip-flops after techmap ($_AND_, $_MUX_, $_XOR_, $_SDFFE_...,
                         one cell a bit), memories not included; the logic-area proxy (throughput per cell
-                        for iso-area comparisons).
+                        for iso-area comparisons). With hierarchy kept, Yosys carries no constant across a
+                        module boundary: a block fed constants keeps its full logic (the trainer's estimate
+                        lanes mask operands to 3 mantissa bits outside their fp16_mul, so u_est counts as
+                        many cells as u_full; the flattened unit "trainer_lanes estimate" shows the
+                        narrowing): an upper bound where that happens.
   ff_bits               flip-flop cells (one bit each), a subset of `cells`; latch_bits apart (0 expected).
   sram_bits             the rule for buffers: every array inside hdl/common/sram_1r1w.sv stays one Yosys
                         memory cell ($mem_v2, never mapped to flip-flops: memory_map is not run), and
@@ -536,7 +540,7 @@ def plot_cores(cores: dict[str, dict], path: Path) -> None:
     ax_bits.set_xticks(range(len(names)), names)
     ax_bits.set_ylabel("kbit")
     ax_bits.set_yscale("log")
-    ax_bits.legend(fontsize=8)
+    ax_bits.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2)
     ax_bits.set_title("Storage bits (log scale)")
     for i, (key, label) in enumerate((("longest_path_gates", "every path"),
                                       ("longest_path_no_csr_gates", "not from a CSR register"))):
@@ -546,8 +550,8 @@ def plot_cores(cores: dict[str, dict], path: Path) -> None:
             ax_path.text(x, cores[n][key], str(cores[n][key]), ha="center", va="bottom", fontsize=7)
     ax_path.set_xticks(range(len(names)), names)
     ax_path.set_ylabel("gates")
-    ax_path.legend(fontsize=8)
-    ax_path.set_title("Clock proxy: longest combinational path")
+    ax_path.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07))
+    ax_path.set_title("Clock proxy: longest path")
     fig.suptitle("Whole-core area proxies (Yosys generic cells, no ABC; proxies, not standard-cell area)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
