@@ -16,7 +16,8 @@ Per core and per block (each instance of the top: the shell, buffers, arrays, de
                         lanes mask operands to 3 mantissa bits outside their fp16_mul, so u_est counts as
                         many cells as u_full; the flattened unit "trainer_lanes estimate" shows the
                         narrowing): an upper bound where that happens.
-  ff_bits               flip-flop cells (one bit each), a subset of `cells`; latch_bits apart (0 expected).
+  ff_bits               flip-flop cells (one bit each), a subset of `cells`; latch_bits apart (0 expected);
+                        check_cells: simulation checks Yosys kept (an `initial assert`), not hardware.
   sram_bits             the rule for buffers: every array inside hdl/common/sram_1r1w.sv stays one Yosys
                         memory cell ($mem_v2, never mapped to flip-flops: memory_map is not run), and
                         counts as SIZE x WIDTH = Words x Width bits of that instance, the SRAM macro a chip
@@ -75,6 +76,9 @@ CACHE = ROOT / "build" / "area"
 UNROLL_LIMIT = 1 << 16
 # Cell types that carry no logic: yosys-slang's record of source scopes.
 NO_LOGIC_CELLS = {"$scopeinfo"}
+# Checks a simulator runs (an `initial assert` on parameters outside ACCEL_ASSERT): no hardware; counted
+# apart (check_cells), the logic that feeds them stays in `cells`.
+CHECK_CELLS = {"$check", "$assert", "$assume", "$cover", "$print"}
 MEMORY_CELL = "$mem_v2"
 CSR_FF_CELL = "$__csr_dff"          # a CSR flip-flop in the netlist written for the path search
 FF_CELL = re.compile(r"^\$_(S?DFF|DFF|SDFF|ALDFF|SR_)")
@@ -320,7 +324,8 @@ def paths_from_netlist(blif) -> dict:
             kind, pins = words[1], dict(w.split("=", 1) for w in words[2:])
             if GATE_CELL.match(kind):
                 drivers[pins["Y"]] = (kind, [net for pin, net in pins.items() if pin != "Y"])
-            elif FF_CELL.match(kind) or LATCH_CELL.match(kind) or kind in (MEMORY_CELL, CSR_FF_CELL):
+            elif FF_CELL.match(kind) or LATCH_CELL.match(kind) or kind in (MEMORY_CELL, CSR_FF_CELL) \
+                    or kind in CHECK_CELLS:  # ends paths; flip-flops and memories start them too
                 if kind == CSR_FF_CELL:
                     csr_nets.update(net for pin, net in pins.items() if STATE_OUTPUT.match(pin))
             else:
@@ -381,7 +386,7 @@ def paths_from_netlist(blif) -> dict:
 
 def _own_figures(cells_by_type: dict[str, int], modules: set[str]) -> tuple[dict, dict[str, int]]:
     """A module's own cells, flip-flop and latch bits, and its submodule instances."""
-    own = {"cells": 0, "ff_bits": 0, "latch_bits": 0}
+    own = {"cells": 0, "ff_bits": 0, "latch_bits": 0, "check_cells": 0}
     children: dict[str, int] = {}
     unknown = []
     for kind, n in cells_by_type.items():
@@ -391,6 +396,8 @@ def _own_figures(cells_by_type: dict[str, int], modules: set[str]) -> tuple[dict
             own["cells"] += n
             own["ff_bits"] += n if FF_CELL.match(kind) else 0
             own["latch_bits"] += n if LATCH_CELL.match(kind) else 0
+        elif kind in CHECK_CELLS:
+            own["check_cells"] += n
         elif kind not in NO_LOGIC_CELLS and kind != MEMORY_CELL:
             unknown.append(f"{kind} x{n}")
     if unknown:  # a coarse cell techmap left, a $print, a black box: never dropped silently
@@ -423,7 +430,7 @@ def design_figures(top: str, stat: dict, memories_rtlil: str, ltp_text: str) -> 
     if len(tops) != 1:
         raise RuntimeError(f"top {top} not among the synthesised modules: {', '.join(sorted(names)[:10])} ...")
     root = tops[0]
-    keys = ("cells", "ff_bits", "latch_bits", "sram_bits", "behavioural_mem_bits")
+    keys = ("cells", "ff_bits", "latch_bits", "check_cells", "sram_bits", "behavioural_mem_bits")
     blocks: dict[str, dict] = {f"{top} (own logic)": {"module": top, "instances": 1,
                                                         **{k: (Counter(own[root]) + mem_bits[root])[k] for k in keys}}}
     for child, n in sorted(children[root].items()):

@@ -80,7 +80,8 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
              "longest_path_gates": 3, "path_start": "a[0]", "path_end": "b[0]", "path_captured_by": None,
              "longest_path_no_csr_gates": 2, "path_no_csr_start": "a[1]", "path_no_csr_end": "b[1]",
              "by_block": {"x_top (own logic)": {"module": "x_top", "instances": 1, "cells": 9, "ff_bits": 2,
-                                                "latch_bits": 0, "sram_bits": 64, "behavioural_mem_bits": 0}},
+                                                "latch_bits": 0, "check_cells": 0, "sram_bits": 64,
+                                                "behavioural_mem_bits": 0}},
              "memories": [], "synth_seconds": 1.0, "cached": True}
     monkeypatch.setattr(area, "core_design", lambda name: name)
     monkeypatch.setattr(area, "synth_design", lambda name: {**whole, "cells": len(name)})
@@ -261,8 +262,8 @@ def test_unknown_cells_are_an_error_never_dropped():
     with pytest.raises(RuntimeError, match=r"\$mul x1"):
         area._own_figures({"$_AND_": 3, "$mul": 1}, set())
     own, children = area._own_figures({"$_AND_": 3, "$_SDFFE_PP0P_": 2, "$_DLATCH_P_": 1, "$mem_v2": 1,
-                                       "$scopeinfo": 4, "sub$top.u_a": 1}, {"sub$top.u_a"})
-    assert own == {"cells": 6, "ff_bits": 2, "latch_bits": 1} and children == {"sub$top.u_a": 1}
+                                       "$scopeinfo": 4, "$check": 2, "sub$top.u_a": 1}, {"sub$top.u_a"})
+    assert own == {"cells": 6, "ff_bits": 2, "latch_bits": 1, "check_cells": 2} and children == {"sub$top.u_a": 1}
 
 
 def test_ltp_report_is_read_for_length_start_and_end():
@@ -330,6 +331,7 @@ def test_the_netlist_path_search_counts_gates_and_leaves_out_paths_from_csr_regi
 .subckt $_DFF_P_ C=clk D=k5 Q=q3
 .subckt $mem_v2 RD_ADDR[0]=d1 RD_DATA[0]=m0 WR_DATA[0]=d0
 .subckt $_SDFFE_PP0P_ C=clk D=m0 E=in R=in2 Q=q2
+.subckt $check A=d1 EN=in
 .end
 """.splitlines(keepends=True)
     paths = area.paths_from_netlist(blif)
