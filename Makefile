@@ -59,7 +59,7 @@ grid: setup
 	$(VPY) scripts/grid.py
 
 area: setup
-	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
+	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json --png build/area.png
 
 # One page over every core: whole-core area first (compare reads it for iso-area), then compare, then the page.
 report: setup
