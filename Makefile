@@ -63,7 +63,7 @@ area: setup
 
 # One page over every core: whole-core area first (compare reads it for iso-area), then compare, then the page.
 report: setup
-	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json
+	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json --png build/area.png
 	$(VPY) scripts/compare.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") $(if $(RECORDS),--records $(RECORDS))
 	$(VPY) scripts/energy.py
 	$(VPY) scripts/report.py

@@ -143,13 +143,14 @@ class Design:
     csr_sources: tuple[Path, ...] = ()
 
 
-def core_design(name: str) -> Design:
-    """A core as its manifest makes it: generated CSR RTL, the shell's sources, its own, its parameters."""
+def core_design(name: str, label: str | None = None, size: dict[str, int] | None = None) -> Design:
+    """A core as its manifest makes it: generated CSR RTL, the shell's sources, its own, its parameters
+    (with `size`'s overrides: a compare size such as dense@tile16x16, named `label`)."""
     from verif.common import runner  # here: it regenerates the CSR RTL, which --list need not do
     core = load_core(name)
     csr = tuple(runner.generate_csr(core))
-    return Design(name=core.name, top=core.toplevel, sources=csr + core.sources, parameters=dict(core.parameters),
-                  csr_sources=csr)
+    return Design(name=label or core.name, top=core.toplevel, sources=csr + core.sources,
+                  parameters={**core.parameters, **(size or {})}, csr_sources=csr)
 
 
 def select_cores(designs: list[str] | None = None) -> list[str]:
@@ -602,6 +603,10 @@ def main(argv=None) -> int:
     for name in cores:
         print(f"[area] {name}: whole core ...", flush=True)
         whole[name] = synth_design(core_design(name))
+        for size_name, size in load_core(name).compare_sizes:     # make compare's variants at other sizes
+            label = f"{name}@{size_name}"
+            print(f"[area] {label}: whole core at {size} ...", flush=True)
+            whole[label] = synth_design(core_design(name, label, size))
     print()
     print_cores(whole)
     if args.json:

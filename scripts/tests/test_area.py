@@ -83,7 +83,7 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
                                                 "latch_bits": 0, "check_cells": 0, "sram_bits": 64,
                                                 "behavioural_mem_bits": 0}},
              "memories": [], "synth_seconds": 1.0, "cached": True}
-    monkeypatch.setattr(area, "core_design", lambda name: name)
+    monkeypatch.setattr(area, "core_design", lambda name, label=None, size=None: label or name)
     monkeypatch.setattr(area, "synth_design", lambda name: {**whole, "cells": len(name)})
     out = tmp_path / "area.json"
     assert area.main(["--designs", "dense dqstp", "--json", str(out)]) == 0
@@ -92,7 +92,8 @@ def test_results_are_set_against_the_reference(monkeypatch, tmp_path, capsys):
     assert data["units"][data["reference"]]["vs_reference"] == 1.0
     assert {u["top"]: u["vs_reference"] for u in data["units"].values()} == {
         "fp16_mac_array": 1.0, "dqstp_shift_array": 0.25, "dqstp_wg_array": 0.5}
-    assert {c: fig["cells"] for c, fig in data["cores"].items()} == {"dense": 5, "dqstp": 5}
+    # dense also at its compare size (dense@tile16x16), synthesised as its own design
+    assert {c: fig["cells"] for c, fig in data["cores"].items()} == {"dense": 5, "dense@tile16x16": 15, "dqstp": 5}
 
 
 # ---------------------------------------------------------------------------------------------------
