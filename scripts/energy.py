@@ -27,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verif.common.cores import ROOT  # noqa: E402
 from verif.common.energy import accelergy_action_counts, energy_of, load_table  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import fmt  # noqa: E402  (one number format for both tables)
+
 PARTS = ("compute", "sram", "registers")
 CSV_COLUMNS = ["op", "variant", "phase", "energy_pj", "compute_pj", "sram_pj", "registers_pj", "pj_per_effectual_mac",
                "pj_per_dense_mac", "baseline_energy_ratio", "effectual_macs", "dense_macs", "toggles_without_figure"]
@@ -97,14 +100,6 @@ def write_accelergy(rows: list[dict], out: Path) -> int:
 
 def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9@._+-]", "_", text)
-
-
-def fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
-    return str(value)
 
 
 def print_table(entries: list[dict]) -> None:
