@@ -43,7 +43,7 @@ DEFINITIONS = {
     "toggles_per_effectual_mac": "bit toggles of the whole core in the operation's window (FST) / the "
                                  "core's effectual MACs: a power proxy, not an energy figure",
     "bank_conflicts": "the core's BANK_CONFLICT counter: requests that waited for a bank another requester held "
-                      "(cores whose every bank has one reader have none: the report says which)",
+                      "(empty for a core without that counter)",
     "software_bits": "bits the driver prepares in Python for the operation (manifest software_costs, sized on "
                      "its dims): work a chip would do itself or be sent",
     "energy_ratio": "the baseline's event energy / the core's, on the same records (energy efficiency against "
@@ -296,14 +296,14 @@ def core_figures(totals: list[dict], baseline: str, area: dict | None, sized: li
     cells = {core: fig.get("cells") for core, fig in ((area or {}).get("cores") or {}).items()}
     out = []
     for t in totals:
-        records = t["op"][4:].replace(" multi-record jobs", "+")
-        if not t["op"].startswith("ALL ") or " " in records or t["variant"] == baseline:
+        records = t["op"].removeprefix("ALL ")
+        if records == t["op"] or " step " in records or t["variant"] == baseline:
             continue        # per-step groups are not a core's headline
         core = t["variant"].split("@")[0]
         build = t["variant"] if t["variant"] in sized else core     # whose cells
         iso = (t["speedup_end_to_end"] * cells[baseline] / cells[build]
                if t["speedup_end_to_end"] and cells.get(build) and cells.get(baseline) else None)
-        out.append({"core": core, "variant": t["variant"], "records": t["op"][4:],
+        out.append({"core": core, "variant": t["variant"], "records": records,
                     **{k: t.get(k) for k in ("speedup_end_to_end", "speedup", "ideal_speedup",
                                              "fraction_of_ideal_end_to_end", "fraction_of_ideal", "utilization",
                                              "end_to_end_cycles", "cycles", "sram_reads", "toggles_per_effectual_mac",

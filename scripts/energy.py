@@ -28,7 +28,7 @@ from verif.common.cores import ROOT  # noqa: E402
 from verif.common.energy import accelergy_action_counts, energy_of, load_table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import fmt  # noqa: E402  (one number format for both tables)
+from compare import fmt, sum_counts  # noqa: E402  (one number format, one key-wise sum)
 
 PARTS = ("compute", "sram", "registers")
 CSV_COLUMNS = ["op", "variant", "phase", "energy_pj", "compute_pj", "sram_pj", "registers_pj", "pj_per_effectual_mac",
@@ -68,9 +68,9 @@ def totals(ops: list[dict], baseline: str) -> list[dict]:
         base_energy = sum(o["energy_pj"] for o in base if o["op"] in {s["op"] for s in sel})
         out.append({"op": label, "variant": variant, "phase": "", "parts": [], "energy_pj": energy,
                     **{f"{p}_pj": sum(o[f"{p}_pj"] for o in sel) for p in PARTS},
-                    "compute_pj_by_event": _sum_maps(o["compute_pj_by_event"] for o in sel),
-                    "sram_pj_by_buffer": _sum_maps(o["sram_pj_by_buffer"] for o in sel),
-                    "register_pj_by_kind": _sum_maps(o["register_pj_by_kind"] for o in sel),
+                    "compute_pj_by_event": sum_counts(o["compute_pj_by_event"] for o in sel),
+                    "sram_pj_by_buffer": sum_counts(o["sram_pj_by_buffer"] for o in sel),
+                    "register_pj_by_kind": sum_counts(o["register_pj_by_kind"] for o in sel),
                     "pj_per_effectual_mac": energy / eff if eff else None,
                     "pj_per_dense_mac": energy / dense if dense else None,
                     "baseline_energy_ratio": base_energy / energy if energy and base else None,
@@ -78,14 +78,6 @@ def totals(ops: list[dict], baseline: str) -> list[dict]:
                     "toggles_without_figure": sum(o["toggles_without_figure"] for o in sel),
                     "operations": len(sel)})
     return sorted(out, key=lambda t: (t["op"], t["variant"] != baseline, t["variant"]))
-
-
-def _sum_maps(maps) -> dict:
-    total: dict[str, float] = {}
-    for m in maps:
-        for k, v in m.items():
-            total[k] = total.get(k, 0.0) + v
-    return total
 
 
 def write_accelergy(rows: list[dict], out: Path) -> int:
