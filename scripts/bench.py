@@ -339,7 +339,9 @@ def run_harness(exe: Path, core, codec, op, args, variant: str = "harness") -> d
     if len(beats) != n_beats:
         row["error"] = f"{len(beats)} result beats, expected {n_beats}"
         return row
-    ok, why = check_result(op, codec.decode(op, beats))
+    from verif.common.agents import words_of_beats
+    words = words_of_beats(beats, codec.map.out_beat_bits, codec.result_word_bits)
+    ok, why = check_result(op, codec.decode(op, words[:codec.result_words(op)]))
     row["check"] = why
     row["ok"] = ok
     return row

@@ -22,7 +22,8 @@ module accel_shell
 #(
   parameter int NumBufs = 2,     // operand buffers: tdest 0 .. NumBufs-1
   parameter int NumMult = 16,    // MAC units the core has (CAPS.num_mult)
-  parameter int OutW = 128,      // result beat and result word width
+  parameter int OutW = 128,      // result buffer read port; divides SHELL_OUT_BEAT_BITS
+  parameter int WordW = OutW,    // result word: res_words counts them, a port word holds whole ones
   parameter int ResAW = 12,      // result buffer address width
   parameter int IncW = 5         // width of the per-cycle MAC counts (MaxUnits < 2^IncW)
 ) (
@@ -57,7 +58,7 @@ module accel_shell
   input  logic [SRAM_COUNTERS-1:0][31:0] sram_rd,     // per-buffer SRAM counters (sram_1r1w)
   input  logic [SRAM_COUNTERS-1:0][31:0] sram_wr,
   // ---- the outside (last: verible cannot parse ports after a macro in a port list)
-  `ACCEL_SHELL_PORTS(OutW)
+  `ACCEL_SHELL_PORTS
 );
   // ---------------------------------------------------------------- CSR block
   logic csr_start, csr_irq_clear, csr_perf_clear;
@@ -93,6 +94,7 @@ module accel_shell
     .hwif_in_common_err_code_code(err_code_q),
     .hwif_in_common_caps_num_mult(16'(NumMult)),
     .hwif_in_common_caps_num_bufs(8'(NumBufs)),
+    .hwif_in_common_caps_res_word_bytes(8'(WordW / 8)),
     .hwif_out_common_phase(phase),
     .hwif_in_common_cyc_total_count(cyc_total),
     .hwif_in_common_cyc_load_count(cyc_load),
@@ -206,9 +208,12 @@ module accel_shell
   assign irq = irq_q;
 
   // ---------------------------------------------------------------- results out
-  buf_drain #(.DataW(OutW), .AddrW(ResAW)) u_drain (
-    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(soft_reset),
-    .start_i(job_done), .words_i(res_words), .draining_o(draining),
+  // Every core's result stream is SHELL_OUT_BEAT_BITS wide: a beat packs whole result words.
+  wire [31:0] res_lines = ceil_div(res_words, OutW / WordW);
+  wire [31:0] res_beats = ceil_div(res_words, SHELL_OUT_BEAT_BITS / WordW);
+  buf_drain #(.LineW(OutW), .BeatW(SHELL_OUT_BEAT_BITS), .WordW(WordW), .AddrW(ResAW)) u_drain (
+    .clk_i(clk), .rst_ni(rst_n), .soft_reset_i(soft_reset), .start_i(job_done),
+    .words_i(res_words), .lines_i(res_lines), .beats_i(res_beats), .draining_o(draining),
     .re_o(res_re), .raddr_o(res_raddr), .rdata_i(res_rdata),
     .m_axis_tdata, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast
   );
@@ -236,12 +241,12 @@ module accel_shell
   axi_channel_check #(.PayloadW(SHELL_IN_BEAT_BITS + 1 + SHELL_DEST_BITS)) u_chk_s_axis (
     .clk_i(clk), .rst_ni(chk_rst_n), .valid_i(s_axis_tvalid), .ready_i(s_axis_tready),
     .payload_i({s_axis_tdata, s_axis_tlast, s_axis_tdest}));
-  axi_channel_check #(.PayloadW(OutW + 1)) u_chk_m_axis (
+  axi_channel_check #(.PayloadW(SHELL_OUT_BEAT_BITS + 1)) u_chk_m_axis (
     .clk_i(clk), .rst_ni(chk_rst_n), .valid_i(m_axis_tvalid), .ready_i(m_axis_tready),
     .payload_i({m_axis_tdata, m_axis_tlast}));
-  // A result frame has exactly the job's result words, tlast on the last.
+  // A result frame has exactly the job's result beats, tlast on the last.
   axis_frame_check u_chk_result_frame (
-    .clk_i(clk), .rst_ni(chk_rst_n), .start_i(job_done), .words_i(res_words), .abort_i(soft_reset),
+    .clk_i(clk), .rst_ni(chk_rst_n), .start_i(job_done), .words_i(res_beats), .abort_i(soft_reset),
     .valid_i(m_axis_tvalid), .ready_i(m_axis_tready), .last_i(m_axis_tlast));
   // AXI4-Lite: every channel's handshake, one response per request, legal response codes.
   axi_channel_check #(.PayloadW(15)) u_chk_axil_aw (

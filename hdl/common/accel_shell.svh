@@ -5,8 +5,8 @@
 `define ACCEL_SHELL_SVH
 
 // The outside of every core: AXI4-Lite CSR slave, operand stream in (tdest names the buffer),
-// result stream out (OUT_W bits a beat), level irq. Widths of the operand stream: accel_pkg.
-`define ACCEL_SHELL_PORTS(OUT_W) \
+// result stream out, level irq. Widths of both streams, the same for every core: accel_pkg.
+`define ACCEL_SHELL_PORTS \
   input  logic                              clk, \
   input  logic                              rst_n, \
   input  logic                              s_axil_awvalid, \
@@ -33,7 +33,7 @@
   output logic                              s_axis_tready, \
   input  logic                              s_axis_tlast, \
   input  logic [SHELL_DEST_BITS-1:0]        s_axis_tdest, \
-  output logic [(OUT_W)-1:0]                m_axis_tdata, \
+  output logic [SHELL_OUT_BEAT_BITS-1:0]    m_axis_tdata, \
   output logic                              m_axis_tvalid, \
   input  logic                              m_axis_tready, \
   output logic                              m_axis_tlast, \

@@ -3,8 +3,9 @@
 // Output tile: TileM = Rows*TileRows rows x Cols columns (TileRows accumulators per multiplier; > 1
 // reads fewer operand words, see hdl/common/fp16_gemm.sv). Operand words (256-bit beats): A word =
 // TileM rows x (16/TileM) k-steps, B word = Cols cols x (16/Cols) k-steps, lane = kstep * TileM + row
-// (A) or kstep * Cols + col (B). Results: one Cols-wide FP32 row segment per beat, row-major (m, then
-// n-tile); verif/common/gemm_packing.py packs and unpacks them.
+// (A) or kstep * Cols + col (B). Results: Cols-wide FP32 row segments, row-major (m, then n-tile),
+// 512/(Cols*32) of them a result word (one result beat: the C buffer's lines are a beat wide, written
+// one segment at a time through its write mask); verif/common/gemm_packing.py packs and unpacks them.
 `include "accel_shell.svh"
 `include "accel_assert.svh"
 
@@ -16,9 +17,9 @@ module dense_top
   parameter int TileRows = 1,
   parameter int AWords = 4096,
   parameter int BWords = 4096,
-  parameter int CWords = 4096
+  parameter int CWords = 4096     // FP32 row segments of Cols values C holds
 ) (
-  `ACCEL_SHELL_PORTS(Cols * 32)
+  `ACCEL_SHELL_PORTS
 );
   localparam int ValsPerWord = SHELL_IN_BEAT_BITS / 16;  // FP16 values per operand beat
   localparam int TileM = Rows * TileRows;    // rows of an output tile and of an A word
@@ -26,16 +27,22 @@ module dense_top
   localparam int KbB = ValsPerWord / Cols;   // k-steps per B word
   localparam int NumMult = Rows * Cols;
   localparam int BufA = 0, BufB = 1, BufC = 2;
+  localparam int SegW = Cols * 32;                        // a C row segment
+  localparam int ResW = SHELL_OUT_BEAT_BITS;              // a C line: one result beat
+  localparam int SegsPerLine = ResW / SegW;
+  localparam int CLines = CWords / SegsPerLine;
   localparam int AAddrW = $clog2(AWords), BAddrW = $clog2(BWords), CAddrW = $clog2(CWords);
+  localparam int ResAW = $clog2(CLines);
   localparam int CountW = $clog2(NumMult + 1);
 
   // Rows * TileRows and Cols must divide the FP16 values of an operand beat.
-  `ACCEL_ASSERT_INIT(p_check_params, TileM * KbA == ValsPerWord && Cols * KbB == ValsPerWord)
+  `ACCEL_ASSERT_INIT(p_check_params, TileM * KbA == ValsPerWord && Cols * KbB == ValsPerWord
+                                     && CLines * SegsPerLine == CWords)
 
   // ---------------------------------------------------------------- the shell
-  `ACCEL_SHELL_WIRES(2, Cols * 32, CAddrW, CountW)
+  `ACCEL_SHELL_WIRES(2, ResW, ResAW, CountW)
   accel_shell #(
-    .NumBufs(2), .NumMult(NumMult), .OutW(Cols * 32), .ResAW(CAddrW), .IncW(CountW)
+    .NumBufs(2), .NumMult(NumMult), .OutW(ResW), .WordW(SegW), .ResAW(ResAW), .IncW(CountW)
   ) u_shell (.*);
 
   assign sts.array_rows = 8'(Rows);
@@ -52,10 +59,10 @@ module dense_top
   wire [31:0] n_tiles = ceil_div(32'(dim_n), Cols);
   assign buf_words[BufA] = m_tiles * ceil_div(32'(dim_k), KbA);
   assign buf_words[BufB] = n_tiles * ceil_div(32'(dim_k), KbB);
-  wire [31:0] c_words = 32'(dim_m) * n_tiles;
+  wire [31:0] c_segs = 32'(dim_m) * n_tiles;
   assign buf_needed = 2'b11;
   assign cfg_dim_zero = dim_m == 0 || dim_n == 0 || dim_k == 0;
-  assign cfg_dim_big = buf_words[BufA] > AWords || buf_words[BufB] > BWords || c_words > CWords;
+  assign cfg_dim_big = buf_words[BufA] > AWords || buf_words[BufB] > BWords || c_segs > CWords;
   assign cfg_core_err = ERR_NONE;
   assign job_err = 1'b0;
   assign job_err_code = ERR_NONE;
@@ -66,7 +73,7 @@ module dense_top
   logic [BAddrW-1:0] b_raddr;
   logic [CAddrW-1:0] c_waddr;
   logic [255:0] a_rdata, b_rdata;
-  logic [Cols*32-1:0] c_wdata;
+  logic [SegW-1:0] c_wdata;
 
   sram_1r1w #(.Words(AWords), .Width(256)) u_buf_a (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
@@ -80,7 +87,7 @@ module dense_top
     .re_i(b_re), .raddr_i(b_raddr), .rdata_o(b_rdata),
     .rd_count_o(sram_rd[BufB]), .wr_count_o(sram_wr[BufB]));
 
-  sram_1r1w #(.Words(CWords), .Width(Cols*32)) u_buf_c (
+  sram_1r1w #(.Words(CLines), .Width(ResW), .WriteW(SegW)) u_buf_c (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(c_we), .waddr_i(c_waddr), .wdata_i(c_wdata),
     .re_i(res_re), .raddr_i(res_raddr), .rdata_o(res_rdata),
@@ -90,12 +97,12 @@ module dense_top
   assign sram_wr[3] = '0;
 
   // ---------------------------------------------------------------- the GEMM engine
-  logic [31:0] c_words_q;                   // result words of the job, latched at start
+  logic [31:0] c_segs_q;                    // result words (C row segments), latched at start
   always_ff @(posedge clk) begin : p_job
-    if (!rst_n || soft_reset) c_words_q <= '0;
-    else if (job_start) c_words_q <= c_words;
+    if (!rst_n || soft_reset) c_segs_q <= '0;
+    else if (job_start) c_segs_q <= c_segs;
   end
-  assign res_words = c_words_q;
+  assign res_words = c_segs_q;
   assign mac_units = CountW'(NumMult);
   assign mac_skipped = '0;
 

@@ -49,7 +49,7 @@ module dqstp_top
   parameter int MaxK = 1024,
   parameter int ListBanks = 32   // non-zero list banks: a power of two, at least DecodeChunk
 ) (
-  `ACCEL_SHELL_PORTS(Lanes * 32)
+  `ACCEL_SHELL_PORTS
 );
   localparam int WgMults = Lanes;              // tied: a G word is one result beat
   localparam int WordBits = SHELL_IN_BEAT_BITS;  // operand word

@@ -21,7 +21,7 @@ module nzpc_top
   parameter int CWords = 2048,    // C bank of a lane
   parameter int QMax = 512        // most lines of a job
 ) (
-  `ACCEL_SHELL_PORTS(Lanes * 32)
+  `ACCEL_SHELL_PORTS
 );
   localparam int PMax = 256;                       // inner positions (16 operand words)
   localparam int MMax = 256;                       // FF rows a mask holds

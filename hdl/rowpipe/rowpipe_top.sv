@@ -25,20 +25,24 @@ module rowpipe_top
   parameter int RowWords = 32,    // words of a bank row (P UINT4 a word)
   parameter int WWords = 1024,    // each weight buffer (W1/A, W2/B), 256-bit words
   parameter int XWords = 256,     // input map buffer, 256-bit words
-  parameter int CWords = 1024,    // result buffer, 128-bit words
+  parameter int CWords = 1024,    // result buffer, 128-bit words (4 a 512-bit line: a result beat)
   parameter int HeadRows = 4,     // the head's FP16 GEMM array
   parameter int HeadCols = 4
 ) (
-  `ACCEL_SHELL_PORTS(HeadCols * 32)
+  `ACCEL_SHELL_PORTS
 );
   localparam int P = StageMacs;
   localparam int CPW = 64 / P;          // input channels of a weight word; P-groups of an X word
   localparam int LogCpw = $clog2(CPW);
-  localparam int OutW = HeadCols * 32;
+  localparam int OutW = HeadCols * 32;  // a result word (head row segment, P conv outputs)
+  localparam int ResW = SHELL_OUT_BEAT_BITS;  // a C line: one result beat, written a word at a time
+  localparam int WordsPerLine = ResW / OutW;
+  localparam int CLines = CWords / WordsPerLine;
   localparam int NumBufs = 3;
   localparam int BufW1 = 0, BufW2 = 1, BufX = 2;
   localparam int CntC = 2, CntX = 3;             // SRAM counter slots of the result and X buffers
   localparam int WAW = $clog2(WWords), XAW = $clog2(XWords), CAW = $clog2(CWords);
+  localparam int ResAW = $clog2(CLines);
   localparam int LbAW = RowWords > 1 ? $clog2(RowWords) : 1;
   localparam int HeadMacs = HeadRows * HeadCols;
   localparam int MaxUnits = 2 * P > HeadMacs ? 2 * P : HeadMacs;
@@ -50,12 +54,12 @@ module rowpipe_top
 
   `ACCEL_ASSERT_INIT(StageMacsSupported_A, StageMacs == 4 || StageMacs == 8)
   `ACCEL_ASSERT_INIT(BanksSupported_A, Banks >= 2 && Banks <= 4)
-  `ACCEL_ASSERT_INIT(HeadWidth_A, HeadCols * 32 == 128)
+  `ACCEL_ASSERT_INIT(HeadWidth_A, HeadCols * 32 == 128 && CLines * WordsPerLine == CWords)
 
   // ---------------------------------------------------------------- the shell
-  `ACCEL_SHELL_WIRES(NumBufs, OutW, CAW, IncW)
+  `ACCEL_SHELL_WIRES(NumBufs, ResW, ResAW, IncW)
   accel_shell #(
-    .NumBufs(NumBufs), .NumMult(2 * P), .OutW(OutW), .ResAW(CAW), .IncW(IncW)
+    .NumBufs(NumBufs), .NumMult(2 * P), .OutW(ResW), .WordW(OutW), .ResAW(ResAW), .IncW(IncW)
   ) u_shell (.*);
 
   // ---------------------------------------------------------------- configuration check (live cfg)
@@ -201,7 +205,7 @@ module rowpipe_top
     .re_i(x_re), .raddr_i(x_raddr), .rdata_o(x_rdata),
     .rd_count_o(sram_rd[CntX]), .wr_count_o(sram_wr[CntX]));
 
-  sram_1r1w #(.Words(CWords), .Width(OutW)) u_buf_c (
+  sram_1r1w #(.Words(CLines), .Width(ResW), .WriteW(OutW)) u_buf_c (
     .clk_i(clk), .rst_ni(rst_n), .clear_counts_i(perf_clear),
     .we_i(c_we), .waddr_i(c_waddr), .wdata_i(c_wdata),
     .re_i(res_re), .raddr_i(res_raddr), .rdata_o(res_rdata),

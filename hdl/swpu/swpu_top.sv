@@ -20,7 +20,7 @@ module swpu_top
   parameter int MaskWords = 512
 ) (
   // results out: one Cols-wide FP32 row segment per beat, row-major (m, n-tile)
-  `ACCEL_SHELL_PORTS(Cols * 32)
+  `ACCEL_SHELL_PORTS
 );
   localparam int BeatW = SHELL_IN_BEAT_BITS;     // operand beat and operand buffer word
   localparam int ValsPerWord = BeatW / 16;       // FP16 values per operand word

@@ -28,7 +28,7 @@ module trainer_top
   parameter int MaxSpecK = 512,   // replay bank depth: most k of a speculated job
   parameter int SpecBits = 3      // mantissa bits of the estimate multipliers
 ) (
-  `ACCEL_SHELL_PORTS(Lanes * 32)
+  `ACCEL_SHELL_PORTS
 );
   localparam int WordBits = SHELL_IN_BEAT_BITS;
   localparam int KStep = WordBits / 16;                 // FP16 values of an X word

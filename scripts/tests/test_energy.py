@@ -122,10 +122,10 @@ def test_manifest_mapping_names_real_counters_parameters_events_and_instances(na
     csr = load_csr_map(core.rdl)
     counters = set(csr.common_counters) | set(csr.core_counters) | {
         f"SRAM_{d}[{i}]" for d in ("RD", "WR") for i in range(csr.sram_counters)}
-    known = counters | set(core.parameters) | {"InBeatBits", "DENSE_MACS"}
+    known = counters | set(core.parameters) | {"InBeatBits", "OutBeatBits", "DENSE_MACS"}
     entries = spec["compute"] + spec.get("registers", []) + spec["buffers"]
     for entry in entries:
-        for key in ("count", "bits", "reads", "writes", "words", "word_bits", "access_bits"):
+        for key in ("count", "bits", "reads", "writes", "words", "word_bits", "access_bits", "write_bits"):
             if key in entry:
                 unknown = energy.expression_names(entry[key]) - known
                 assert not unknown, f"{name}: {entry} names {unknown}: no counter of {core.rdl.name}, no parameter"
@@ -140,11 +140,13 @@ def test_manifest_mapping_names_real_counters_parameters_events_and_instances(na
     rtl = "\n".join(p.read_text() for p in core.sources if f"hdl/{name}/" in p.as_posix())
     for inst in spec.get("toggles_only", []):
         assert re.search(rf"\b{inst}\s*\(", rtl), f"{name}: no instance {inst} in its RTL"
-    params = {**core.parameters, "InBeatBits": csr.in_beat_bits}
+    params = {**core.parameters, "InBeatBits": csr.in_beat_bits, "OutBeatBits": csr.out_beat_bits}
     for b in spec["buffers"]:
         words = energy.evaluate(b["words"], params.__getitem__)
         bits = energy.evaluate(b["word_bits"], params.__getitem__)
-        assert words > 0 and bits > 0 and energy.evaluate(b.get("access_bits", bits), params.__getitem__) <= bits
+        access = energy.evaluate(b.get("access_bits", bits), params.__getitem__)
+        assert words > 0 and bits > 0 and access <= bits
+        assert energy.evaluate(b.get("write_bits", access), params.__getitem__) <= access
 
 
 @pytest.mark.parametrize("name, core", [(n, c) for n, c in core_energy_events() if c.energy_events])

@@ -71,6 +71,16 @@ def pause_pattern(kind: str, rng: np.random.Generator) -> Iterator[int] | None:
     raise ValueError(f"unknown pause pattern {kind!r}; choose none, random or bursty")
 
 
+def ceil_div(x: int, d: int) -> int:
+    return -(-x // d)
+
+
+def words_of_beats(beats: list[int], beat_bits: int, word_bits: int) -> list[int]:
+    """The words of result beats, word_bits each, the first of a beat in its low bits."""
+    per_beat, mask = beat_bits // word_bits, (1 << word_bits) - 1
+    return [(beat >> (i * word_bits)) & mask for beat in beats for i in range(per_beat)]
+
+
 def words_to_ints(words: np.ndarray) -> list[int]:
     """Rows of a little-endian uint8/uint16/uint32 array -> one integer per stream beat."""
     raw = np.ascontiguousarray(words)

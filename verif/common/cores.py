@@ -55,12 +55,14 @@ misspelt key cannot be silently ignored):
                       counters mean for the event-energy model (verif/common/energy.py, scripts/energy.py;
                       energies in models/data/energy_45nm.hjson). Counts and sizes are integer
                       expressions over the core's RDL counter names (MAC_SLOTS, SRAM_RD[i], its own
-                      counters) and its parameters (plus InBeatBits, the shell's beat width):
+                      counters) and its parameters (plus InBeatBits and OutBeatBits, the shell's
+                      operand and result beat widths):
                       `compute`: [{event, count, name}], a MAC kind of the energy table's `events`
                       and how many the core really issued (zeros included where it computes them);
                       `registers`: [{name, bits, count}], register updates (accumulators);
-                      `buffers`: [{name, reads, writes, words, word_bits, access_bits}], an SRAM (one
-                      bank: words x word_bits) and its counters; access_bits defaults to word_bits;
+                      `buffers`: [{name, reads, writes, words, word_bits, access_bits, write_bits}],
+                      an SRAM (one bank: words x word_bits) and its counters; access_bits defaults to
+                      word_bits, write_bits (a masked write) to access_bits;
                       `toggles_only`: instances with no per-event figure, whose toggles are reported
                       apart; `note`: what the counters leave out.
   line_coverage_min   number (percent), required: the least line coverage (branch points count as
@@ -107,7 +109,7 @@ DIM_NAMES = ("M", "N", "K", "J")
 # energy_events: its sections and, per entry, the (required, optional) keys
 ENERGY_SECTIONS = {"compute": ({"event", "count"}, {"name", "why"}),
                    "registers": ({"name", "bits", "count"}, {"why"}),
-                   "buffers": ({"name", "words", "word_bits"}, {"reads", "writes", "access_bits", "why"})}
+                   "buffers": ({"name", "words", "word_bits"}, {"reads", "writes", "access_bits", "write_bits", "why"})}
 ENERGY_KEYS = set(ENERGY_SECTIONS) | {"toggles_only", "note"}
 
 

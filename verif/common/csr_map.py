@@ -92,6 +92,11 @@ class CsrMap:
         return self["SHELL"].fields["in_beat_bits"].reset
 
     @property
+    def out_beat_bits(self) -> int:
+        """Bits of a result beat (SHELL.out_beat_bits: the same for every core)."""
+        return self["SHELL"].fields["out_beat_bits"].reset
+
+    @property
     def common_counters(self) -> tuple[str, ...]:
         """The common block's scalar event counters (CYC_TOTAL ... OUT_BEATS), in address order."""
         return tuple(r.name for r in sorted(self.registers.values(), key=lambda r: r.address)

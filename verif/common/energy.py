@@ -13,7 +13,7 @@ Two inputs, each in one place:
 or a row of compare.json (scripts/compare.py). `accelergy_action_counts` gives the same counts in
 Accelergy's action-count layout. Counts are expressions (see `evaluate`) over the core's RDL counter
 names (common: MAC_SLOTS, SRAM_RD[i], ...; the core's own: SHIFT_OPS, ...), its parameters, InBeatBits
-(the shell's operand beat) and DENSE_MACS (the operation's M x N x K).
+and OutBeatBits (the shell's operand and result beats) and DENSE_MACS (the operation's M x N x K).
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def _core_names(core: str) -> tuple[dict, frozenset]:
     """(parameter values incl. InBeatBits, counter names of the RDL) of a core."""
     cfg = load_core(core)
     csr = load_csr_map(cfg.rdl)
-    params = {**cfg.parameters, "InBeatBits": csr.in_beat_bits}
+    params = {**cfg.parameters, "InBeatBits": csr.in_beat_bits, "OutBeatBits": csr.out_beat_bits}
     counters = set(csr.common_counters) | set(csr.core_counters)
     counters |= {f"{arr}[{i}]" for arr in SRAM_COUNTER_KEYS for i in range(csr.sram_counters)}
     return params, frozenset(counters)
@@ -196,7 +196,8 @@ def _lookup(core: str, op: dict):
 
 def event_counts(core: str, op: dict) -> dict:
     """What the operation did, by the core's energy_events: {"compute": {name: (event, count)},
-    "registers": {name: (bits, count)}, "buffers": {name: (size_bytes, access_bits, reads, writes)}}."""
+    "registers": {name: (bits, count)},
+    "buffers": {name: (size_bytes, read_bits, write_bits, reads, writes)}}."""
     spec = load_core(core).energy_events
     if not spec:
         raise ValueError(f"{core}: its manifest has no energy_events")
@@ -207,7 +208,8 @@ def event_counts(core: str, op: dict) -> dict:
     for b in spec["buffers"]:
         word_bits = evaluate(b["word_bits"], look)
         size_bytes = evaluate(b["words"], look) * word_bits / 8
-        buffers[b["name"]] = (size_bytes, evaluate(b.get("access_bits", word_bits), look),
+        access_bits = evaluate(b.get("access_bits", word_bits), look)
+        buffers[b["name"]] = (size_bytes, access_bits, evaluate(b.get("write_bits", access_bits), look),
                               evaluate(b.get("reads", 0), look), evaluate(b.get("writes", 0), look))
     return {"compute": compute, "registers": registers, "buffers": buffers}
 
@@ -220,8 +222,8 @@ def energy_of(core: str, op: dict) -> dict:
     counts = event_counts(core, op)
     compute = {name: n * event_pj(event) for name, (event, n) in counts["compute"].items()}
     registers = {name: n * bits * primitive_pj("reg_bit") for name, (bits, n) in counts["registers"].items()}
-    sram = {name: (rd + wr) * sram_access_pj(size, bits)
-            for name, (size, bits, rd, wr) in counts["buffers"].items()}
+    sram = {name: rd * sram_access_pj(size, rd_bits) + wr * sram_access_pj(size, wr_bits)
+            for name, (size, rd_bits, wr_bits, rd, wr) in counts["buffers"].items()}
     parts = {"compute": sum(compute.values()), "sram": sum(sram.values()), "registers": sum(registers.values())}
     total = sum(parts.values())
     eff, dense = op.get("effectual_macs") or 0, op.get("dense_macs") or 0
@@ -249,5 +251,5 @@ def accelergy_action_counts(core: str, op: dict) -> dict:
               for name, (_, n) in counts["registers"].items()]
     local += [{"name": f"{core}.{name}",
                "action_counts": [{"name": "read", "counts": rd}, {"name": "write", "counts": wr}]}
-              for name, (_, _, rd, wr) in counts["buffers"].items()]
+              for name, (_, _, _, rd, wr) in counts["buffers"].items()]
     return {"action_counts": {"version": ACCELERGY_VERSION, "local": local}}

@@ -20,7 +20,8 @@ from cocotb.utils import get_sim_time
 from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
                    uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
 
-from verif.common.agents import (CLOCK_NS, CsrAgent, OperandSource, ResultSink, pause_pattern, wait_irq)
+from verif.common.agents import (CLOCK_NS, CsrAgent, OperandSource, ResultSink, ceil_div, pause_pattern, wait_irq,
+                                  words_of_beats)
 from verif.common.csr_map import CsrMap
 
 # Faults a sequence can inject, and the ERR_CODE each must produce (names from accel_common.rdl).
@@ -98,6 +99,10 @@ class CoreCodec(ABC):
     models/ for expected values: it never computes an expected value itself.
     """
     num_mult: int = 0
+    # Bits of the words decode() takes and result_words() counts. The result stream packs
+    # out_beat_bits / result_word_bits of them a beat, the first in the low bits (the shell packs the
+    # core's result port words, a core may pack narrower words into its port), the last beat zero-padded.
+    result_word_bits: int = 0
     core_faults: dict[str, str] = {}      # the core's own faults -> ERR_CODE names of its map
     extra_core_registers: tuple[str, ...] = ()  # core registers read after every job besides counters
     # Which SRAM_WR counter counts the writes of each operand buffer (tdest); None: not checked.
@@ -144,16 +149,24 @@ class CoreCodec(ABC):
         ...
 
     @abstractmethod
-    def decode(self, op: Operation, beats: list[int]) -> np.ndarray:
-        """The result array from the result frame's beats."""
+    def decode(self, op: Operation, words: list[int]) -> np.ndarray:
+        """The result array from the result frame's words (result_word_bits each)."""
 
     @abstractmethod
     def expected(self, op: Operation) -> np.ndarray:
         """The expected result, from models/ only."""
 
     @abstractmethod
+    def result_words(self, op: Operation) -> int:
+        """Result words (result_word_bits each) of the operation, all its jobs together."""
+
+    def words_per_beat(self) -> int:
+        return self.map.out_beat_bits // self.result_word_bits
+
     def result_beats(self, op: Operation) -> int:
-        """Beats of the result frame."""
+        """Result beats of the operation: each job's frame ends on a whole beat."""
+        jobs = self.split(op) if op.fault is None else [op]
+        return sum(ceil_div(self.result_words(job), self.words_per_beat()) for job in jobs)
 
     @abstractmethod
     def macs(self, op: Operation) -> tuple[int, int]:
@@ -221,10 +234,15 @@ class OpDriver(uvm_driver):
         self.csr, self.source, self.sink = csr, source, sink
 
     async def run_phase(self):
+        item = await self.seq_item_port.get_next_item()
+        # The codec's result words are the core's (CAPS.res_word_bytes): decode() would misread others.
+        word_bytes = (await self.csr.read_fields("CAPS"))["res_word_bytes"]
+        assert word_bytes * 8 == self.codec.result_word_bits, \
+            f"CAPS.res_word_bytes is {word_bytes}, the codec decodes {self.codec.result_word_bits}-bit result words"
         while True:
-            item = await self.seq_item_port.get_next_item()
             self.ap.write(await self.execute(item.op))
             self.seq_item_port.item_done()
+            item = await self.seq_item_port.get_next_item()
 
     async def execute(self, op: Operation) -> OpResult:
         """One layer operation: as one job, or as the tiles the codec splits it into."""
@@ -275,9 +293,14 @@ class OpDriver(uvm_driver):
         err_code = csr.map.decode_error(code["code"])
         result, beats = None, []
         if status["done"]:
-            beats = await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 1000)
-            # a frame of the wrong length is not decoded: the scoreboard reports its beat count
-            result = codec.decode(op, beats) if len(beats) == codec.result_beats(op) else None
+            n_words = codec.result_words(op)
+            n_beats = ceil_div(n_words, codec.words_per_beat())
+            beats = await self.sink.recv(timeout_cycles=20 * n_beats + 1000)
+            words = words_of_beats(beats, codec.map.out_beat_bits, codec.result_word_bits)
+            # a frame of the wrong length or with non-zero padding is not decoded: the scoreboard
+            # reports its beat count
+            if len(beats) == n_beats and not any(words[n_words:]):
+                result = codec.decode(op, words[:n_words])
         times["end"] = get_sim_time("ns")
         counters = {name: await csr.read(name) for name in csr.map.common_counters + tuple(codec.core_counters)}
         for i in range(csr.map.sram_counters):

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from verif.common.agents import rows_from_beats, words_to_ints
+from verif.common.agents import ceil_div, rows_from_beats, words_to_ints
 
 LANES = 16  # FP16 values per operand word
 
-
-def ceil_div(x: int, d: int) -> int:
-    return -(-x // d)
 
 
 class Fp16GemmFormat:

@@ -26,6 +26,7 @@ class DenseCodec(CoreCodec):
         self.rows, self.cols, self.tile_rows = rows, cols, tile_rows
         self.a_words, self.b_words, self.c_words = a_words, b_words, c_words
         self.num_mult = rows * cols
+        self.result_word_bits = 32 * cols  # a C row segment; the core packs 512 / this a C line
         self.format = Fp16GemmFormat(rows, cols, tile_rows)
 
     shape = staticmethod(gemm_shape)
@@ -56,7 +57,7 @@ class DenseCodec(CoreCodec):
     def frames(self, op):
         return [(BUF_A, self.pack_a(op.operands["a"])), (BUF_B, self.pack_b(op.operands["b"]))]
 
-    def result_beats(self, op):
+    def result_words(self, op):
         m, n, _ = self.shape(op)
         return self.format.c_words(m, n)
 

@@ -5,6 +5,7 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from verif.common.cores import active_parameters, load_core
+from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.dense.dense_codec import LANES
 
@@ -12,6 +13,7 @@ SPARSITY_BINS = ["0", "(0,25]", "(25,50]", "(50,75]", "(75,90]", "(90,100]"]
 _PARAMS = active_parameters(load_core("dense"))  # the array size this simulation was built with
 TILE_M, COLS = _PARAMS["Rows"] * _PARAMS["TileRows"], _PARAMS["Cols"]  # an output tile's rows, columns
 KSTEPS = LANES // TILE_M  # k-steps per A buffer word
+SEGS_PER_BEAT = load_csr_map(load_core("dense").rdl).out_beat_bits // (32 * COLS)  # C row segments a beat
 
 
 def sparsity_bin(x: np.ndarray) -> str:
@@ -20,6 +22,19 @@ def sparsity_bin(x: np.ndarray) -> str:
         if s <= upper:
             return name
     return SPARSITY_BINS[-1]
+
+
+def last_beat_segments(res: OpResult) -> str | None:
+    """How full the last result beat of a good one-job operation is: one C row segment, some, or all
+    (the rest is zero padding). Named, not counted, so every array size has the same bins."""
+    if res.result is None:
+        return None
+    m, n = res.op.operands["a"].shape[0], res.op.operands["b"].shape[1]
+    segments = m * -(-n // COLS)
+    if res.result_beats != -(-segments // SEGS_PER_BEAT):
+        return None  # tiled into several jobs: each frame ends on its own beat
+    last = (segments - 1) % SEGS_PER_BEAT + 1
+    return "full" if last == SEGS_PER_BEAT else "one" if last == 1 else "partial"
 
 
 def dim_class(value: int, tile: int) -> str:
@@ -43,5 +58,7 @@ def dim_class(value: int, tile: int) -> str:
 @CoverPoint("dense.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("dense.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
 @CoverCross("dense.pressure.cross", items=["dense.pressure.in", "dense.pressure.out"])
+@CoverPoint("dense.result.last_beat_segments", xf=last_beat_segments,
+            bins=["one", "partial", "full"])
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT / "models" / "data" / "records"
 
 # Shapes at the array's edges: 1x1x1, below a tile, ragged M/N/K, exact multiples.
-EDGE_SHAPES = [(1, 1, 1), (1, 1, 5), (4, 4, 4), (5, 3, 7), (3, 9, 17), (8, 8, 16), (7, 13, 2)]
+# (2, 1, 3) and (3, 2, 6): 2 and 3 C row segments, a partly filled result beat at 4 x 4.
+EDGE_SHAPES = [(1, 1, 1), (1, 1, 5), (4, 4, 4), (5, 3, 7), (3, 9, 17), (8, 8, 16), (7, 13, 2), (2, 1, 3),
+               (3, 2, 6)]
 
 def gemm_op(op_id: str, a, b, phase: str = "FF", **meta) -> Operation:
     a, b = golden.flush_fp16(a), golden.flush_fp16(b)

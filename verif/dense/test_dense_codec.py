@@ -43,7 +43,7 @@ def test_tiles_fit_and_join_to_the_whole_result(rows, cols, tile_rows, m, n, k, 
         assert len(codec.pack_b(part.operands["b"])) == codec.format.b_words(pn, pk)
     joined = codec.join(op, parts, [golden.gemm_fp16(p.operands["a"], p.operands["b"]) for p in parts])
     assert np.array_equal(golden.bits(joined), golden.bits(golden.gemm_fp16(op.operands["a"], op.operands["b"])))
-    assert sum(codec.result_beats(p) for p in parts) == codec.result_beats(op)
+    assert sum(codec.result_words(p) for p in parts) == codec.result_words(op)
 
 
 def lanes_of(word: int) -> list[int]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from models import golden
 from models.formats import CSR, FCSR, pack_sections, to_fields
-from verif.common.agents import rows_from_beats, words_to_ints
+from verif.common.agents import ceil_div, rows_from_beats, words_to_ints
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation
@@ -49,9 +49,6 @@ MALFORM_ERRORS = {
     "empty_flagged_row": "FCSR_EMPTY_ROW",  # a flagged row with an all-zero bitmap
 }
 
-
-def ceil_div(x: int, d: int) -> int:
-    return -(-x // d)
 
 
 def has_ep(op: Operation) -> bool:
@@ -107,6 +104,7 @@ class DqstpCodec(CoreCodec):
         # simulation was built with (the manifest's default outside one)
         self.lanes = active_parameters(CORE)["Lanes"] if lanes is None else lanes
         self.num_mult = self.lanes
+        self.result_word_bits = 32 * self.lanes
 
     # ---- shapes
     @staticmethod
@@ -177,18 +175,18 @@ class DqstpCodec(CoreCodec):
         return out
 
     # ---- results
-    def result_words(self, op) -> tuple[int, int]:
+    def result_parts(self, op) -> tuple[int, int]:
         d = self.shape(op)
         c = d["M"] * ceil_div(d["N"], self.lanes) if has_ep(op) else 0
         g = d["K"] * ceil_div(d["J"], self.lanes) if has_wg(op) else 0
         return c, g
 
-    def result_beats(self, op):
-        return sum(self.result_words(op))
+    def result_words(self, op):
+        return sum(self.result_parts(op))
 
     def decode(self, op, beats):
         d = self.shape(op)
-        c_words, _ = self.result_words(op)
+        c_words, _ = self.result_parts(op)
         parts = []
         if has_ep(op):
             parts.append(rows_from_beats(beats[:c_words], d["M"], d["N"], self.lanes, np.int32))
@@ -332,7 +330,7 @@ class DqstpCodec(CoreCodec):
         d = self.shape(op)
         s = op.operands["s"]
         nnz = int(np.count_nonzero(s))
-        c_words, g_words = self.result_words(op)
+        c_words, g_words = self.result_parts(op)
         wg_steps = ceil_div(d["J"], self.lanes) * nnz if has_wg(op) else 0
         words = {dest: len(beats) for dest, beats in self.frames(op)}
         return {"SRAM_WR[0]": words[BUF_F], "SRAM_WR[1]": words.get(BUF_W, 0),

@@ -60,8 +60,8 @@ def test_result_decoding_round_trip(lanes):
     pad = lambda a, w: np.pad(a, ((0, 0), (0, -a.shape[1] % w)))  # noqa: E731
     beats = (words_to_ints(pad(c, lanes).reshape(-1, lanes).view(np.uint32))
              + words_to_ints(pad(g, lanes).reshape(-1, lanes).view(np.uint32)))
-    assert codec.result_words(op) == (5 * -(-19 // lanes), 7 * -(-21 // lanes))
-    assert len(beats) == codec.result_beats(op)
+    assert codec.result_parts(op) == (5 * -(-19 // lanes), 7 * -(-21 // lanes))
+    assert len(beats) == codec.result_words(op)
     assert np.array_equal(codec.decode(op, beats), codec.expected(op))
 
 

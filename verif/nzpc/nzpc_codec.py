@@ -25,7 +25,7 @@ import numpy as np
 
 from models import golden
 from models.methods.nzpc import ACTIVATIONS, allowed, balance, estimate_state, line_costs, state_bits
-from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.agents import ceil_div, ints_to_words, words_to_ints
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation, gemm_shape
@@ -44,9 +44,6 @@ CORE_FAULTS = {
     "mask_shape": "MASK_SHAPE",        # BP/WG dims that do not match the mask's FF shape
 }
 
-
-def ceil_div(x: int, d: int) -> int:
-    return -(-x // d)
 
 
 def mode_of(op: Operation) -> str:
@@ -86,6 +83,7 @@ class NzpcCodec(CoreCodec):
         self.p = dict(active_parameters(CORE) if params is None else params)
         self.lanes = self.p["Lanes"]
         self.num_mult = self.lanes
+        self.result_word_bits = 32 * self.lanes
 
     def shape(self, op) -> tuple[int, int, int]:
         if readback(op):
@@ -189,7 +187,7 @@ class NzpcCodec(CoreCodec):
                     per_block(balance(cols, lanes), n), per_block(balance(rows, lanes), m)]
         return np.concatenate(sections).astype(np.uint32)
 
-    def result_beats(self, op):
+    def result_words(self, op):
         if readback(op):
             m, n, _ = self.shape(op)
             nb, rb = ceil_div(n, self.lanes), ceil_div(m, self.lanes)
@@ -291,6 +289,6 @@ class NzpcCodec(CoreCodec):
 
     def compute_cycles_bound(self, op):
         if readback(op):
-            return 64 * self.result_beats(op) + 256
+            return 64 * self.result_words(op) + 256
         g = self.geometry(op)
         return g["R"] * (g["QB"] * (g["PW"] + g["P"]) + g["PW"] + 8) + 32 * (g["QB"] + g["R"]) + 256

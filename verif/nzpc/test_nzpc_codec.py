@@ -24,7 +24,7 @@ def test_readback_layout_element_by_element(codec):
     m, n, lanes = 21, 2 * codec.lanes + 3, codec.lanes
     state = rng.integers(0, 4, (m, n)).astype(np.int8)
     words = codec.readback_words(readback_op("rb", state, 1))
-    assert words.shape == (codec.result_beats(readback_op("rb", state, 1)), lanes)
+    assert words.shape == (codec.result_words(readback_op("rb", state, 1)), lanes)
     keep = (state == 1) | (state == 3)
     beat = 0
     for b in range(-(-n // lanes)):                     # mask words
@@ -99,7 +99,7 @@ def test_result_layout_and_transpose(codec):
                     if q < g["Q"]:
                         word |= int(out[r, q:q + 1].view(np.uint32)[0]) << (32 * ln)
                 beats.append(word)
-        assert len(beats) == codec.result_beats(op)
+        assert len(beats) == codec.result_words(op)
         assert np.array_equal(codec.decode(op, beats).view(np.uint32), want.view(np.uint32))
 
 

@@ -151,6 +151,7 @@ class RowpipeCodec(CoreCodec):
         self.p = dict(active_parameters(CORE) if params is None else params)
         self.macs_per_stage = self.p["StageMacs"]
         self.num_mult = 2 * self.macs_per_stage
+        self.result_word_bits = OUT_BITS
         self.head = Fp16GemmFormat(self.p["HeadRows"], self.p["HeadCols"])
 
     def G(self, c: int) -> int:
@@ -228,7 +229,7 @@ class RowpipeCodec(CoreCodec):
                 ("KERNEL", p2 << 12 | k2 << 8 | p1 << 4 | k1), ("PHASE", phase)]
 
     # ---- results
-    def result_beats(self, op):
+    def result_words(self, op):
         """Result words of the operation (all its jobs)."""
         if kind(op) == "head":
             m, n, _ = gemm_shape(op)
@@ -355,7 +356,7 @@ class RowpipeCodec(CoreCodec):
         cpw = FIELDS // p
         nw = lambda co, ci, k: self.G(co) * k * k * ceil_div(ci, cpw) + ceil_div(co, 8)  # noqa: E731
         return {"W1": nw(g.c1, g.c0, g.k1), "W2": nw(g.c2, g.c1, g.k2),
-                "X": ceil_div(g.h * g.w * self.G(g.c0) * p, FIELDS), "C": self.result_beats(op)}
+                "X": ceil_div(g.h * g.w * self.G(g.c0) * p, FIELDS), "C": self.result_words(op)}
 
     @staticmethod
     def one_image(op) -> np.ndarray:

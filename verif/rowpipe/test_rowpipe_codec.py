@@ -75,7 +75,7 @@ def test_result_decode(p):
         for x in range(g.wo2):
             for gi in range(groups):
                 beats.append(sum(int(y2[gi * p + j, y, x]) << (16 * j) for j in range(p) if gi * p + j < 11))
-    assert len(beats) == c.result_beats(op)
+    assert len(beats) == c.result_words(op)
     np.testing.assert_array_equal(c.decode(op, beats), y2.astype(np.uint32))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from models import golden
 from models.methods.swpu import cluster_filters, group_unions
-from verif.common.agents import rows_from_beats, words_to_ints
+from verif.common.agents import ceil_div, rows_from_beats, words_to_ints
 from verif.common.cores import load_core
 from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation, OpResult, gemm_shape
@@ -29,9 +29,6 @@ LANES_PER_WORD = load_csr_map(load_core("swpu").rdl).in_beat_bits // 16  # FP16 
 MAX_DIM = 256                # one 256-bit mask word: rows, kernel positions, lines, BP filters
 BUF_A, BUF_B, BUF_MASK, BUF_SCHED = 0, 1, 2, 3
 
-
-def ceil_div(x: int, d: int) -> int:
-    return -(-x // d)
 
 
 def bits_word(bits: np.ndarray) -> int:
@@ -52,6 +49,7 @@ class SwpuCodec(CoreCodec):
         verif.common.cores.active_parameters, so there is no second default here)."""
         self.map = csr_map
         self.rows, self.cols, self.num_mult = rows, cols, lanes
+        self.result_word_bits = 32 * cols
         self.kb_a = LANES_PER_WORD // rows
         self.a_words, self.b_words, self.c_words, self.mask_words = a_words, b_words, c_words, mask_words
 
@@ -161,7 +159,7 @@ class SwpuCodec(CoreCodec):
         return frames
 
     # ---- results and expectations
-    def result_beats(self, op):
+    def result_words(self, op):
         m, n, _ = self.shape(op)
         return m * ceil_div(n, self.cols)
 

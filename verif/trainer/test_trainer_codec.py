@@ -84,7 +84,7 @@ def test_mask_rule_xhat_and_result_by_element(mode):
                 if g * lanes + j < m:
                     word |= int(expected[g * lanes + j, col].view(np.uint32)) << (32 * j)
             beats.append(word)
-    assert len(beats) == c.result_beats(op)
+    assert len(beats) == c.result_words(op)
     np.testing.assert_array_equal(c.decode(op, beats).view(np.uint32), expected.view(np.uint32))
 
 

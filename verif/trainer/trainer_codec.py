@@ -25,7 +25,7 @@ import numpy as np
 
 from models import golden
 from models.methods.trainer import choose_dataflow
-from verif.common.agents import ints_to_words, words_to_ints
+from verif.common.agents import ceil_div, ints_to_words, words_to_ints
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import CsrMap, load_csr_map
 from verif.common.env import CoreCodec, Operation, gemm_shape
@@ -47,9 +47,6 @@ CORE_FAULTS = {
     "mask_missing": "NOT_LOADED",       # a masked BP/WG job without its mask
 }
 
-
-def ceil_div(x: int, d: int) -> int:
-    return -(-x // d)
 
 
 def dataflow_of(op: Operation, lanes: int | None = None) -> str:
@@ -83,6 +80,7 @@ class TrainerCodec(CoreCodec):
         self.p = dict(active_parameters(CORE) if params is None else params)
         self.lanes = self.p["Lanes"]
         self.num_mult = self.lanes
+        self.result_word_bits = 32 * self.lanes
 
     shape = staticmethod(gemm_shape)
 
@@ -206,7 +204,7 @@ class TrainerCodec(CoreCodec):
     def bn_words(self, op) -> int:
         return 2 * ceil_div(self.shape(op)[0], self.lanes) if bn_mode(op) else 0
 
-    def result_beats(self, op):
+    def result_words(self, op):
         return self.geometry(op)["T"] + self.bn_words(op)
 
     def decode(self, op, beats):
