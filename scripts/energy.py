@@ -9,7 +9,8 @@ the rules stated there for what it does not publish). Writes into --out:
   energy.json, energy.csv   per operation and per record set and variant: energy (pJ), its breakdown
                             (compute by MAC kind, SRAM by buffer, registers), pJ per effectual MAC and
                             per dense MAC, the baseline's energy over this one's; toggles of instances
-                            with no per-event figure stay a separate count (never pJ)
+                            with no per-event figure stay a separate count (never pJ). The record-set
+                            totals are compare.json's (one summation, in compare.py)
   energy.png                stacked pJ per effectual MAC (compute, SRAM, registers) per record set and variant
   accelergy/<variant>/<op>.yaml   the operation's action counts in Accelergy's action-count layout
 and prints the totals. A proxy for comparing cores, not absolute energy (no wires, clock or leakage).
@@ -24,11 +25,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from verif.common.cores import ROOT  # noqa: E402
-from verif.common.energy import accelergy_action_counts, energy_of, load_table  # noqa: E402
+from verif.common.cores import ROOT, load_core  # noqa: E402
+from verif.common.energy import accelergy_action_counts, core_of, energy_of, load_table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import fmt, sum_counts  # noqa: E402  (one number format, one key-wise sum)
+from compare import fmt, ratio  # noqa: E402  (one number format, one ratio rule)
 
 PARTS = ("compute", "sram", "registers")
 CSV_COLUMNS = ["op", "variant", "phase", "energy_pj", "compute_pj", "sram_pj", "registers_pj", "pj_per_effectual_mac",
@@ -54,29 +55,25 @@ def with_baseline_ratio(ops: list[dict], baseline: str) -> list[dict]:
              else None} for o in ops]
 
 
-def totals(ops: list[dict], baseline: str) -> list[dict]:
-    """Per record set (the method a record id starts with) and variant, over the operations that are one
-    record each (multi-record jobs apart, as in compare.py): summed energy and its parts, per MAC."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for o in ops:
-        label = f"ALL {o['op'].split('/')[0]}" + (" multi-record jobs" if o["parts"] else "")
-        groups.setdefault((label, o["variant"]), []).append(o)
+def totals(compare_totals: list[dict], baseline: str) -> list[dict]:
+    """compare.json's energy totals per record set and variant (its single-record operations, and its
+    multi-record jobs apart; the per-step groups are left out), laid out as the operations' entries."""
     out = []
-    for (label, variant), sel in groups.items():
-        energy, eff, dense = (sum(o[k] for o in sel) for k in ("energy_pj", "effectual_macs", "dense_macs"))
-        base = groups.get((label, baseline), [])
-        base_energy = sum(o["energy_pj"] for o in base if o["op"] in {s["op"] for s in sel})
-        out.append({"op": label, "variant": variant, "phase": "", "parts": [], "energy_pj": energy,
-                    **{f"{p}_pj": sum(o[f"{p}_pj"] for o in sel) for p in PARTS},
-                    "compute_pj_by_event": sum_counts(o["compute_pj_by_event"] for o in sel),
-                    "sram_pj_by_buffer": sum_counts(o["sram_pj_by_buffer"] for o in sel),
-                    "register_pj_by_kind": sum_counts(o["register_pj_by_kind"] for o in sel),
-                    "pj_per_effectual_mac": energy / eff if eff else None,
-                    "pj_per_dense_mac": energy / dense if dense else None,
-                    "baseline_energy_ratio": base_energy / energy if energy and base else None,
-                    "effectual_macs": eff, "dense_macs": dense,
-                    "toggles_without_figure": sum(o["toggles_without_figure"] for o in sel),
-                    "operations": len(sel)})
+    for t in compare_totals:
+        if " step " in t["op"] or t.get("energy_pj") is None:
+            continue
+        detail = t["energy_detail_pj"]
+        toggles_only = load_core(core_of(t["variant"])).energy_events.get("toggles_only", [])
+        out.append({"op": t["op"], "variant": t["variant"], "phase": "", "parts": [], "energy_pj": t["energy_pj"],
+                    **{f"{p}_pj": t["energy_breakdown_pj"].get(p, 0.0) for p in PARTS},
+                    **{key: {name.split(" ", 1)[1]: pj for name, pj in detail.items() if name.startswith(kind + " ")}
+                       for key, kind in (("compute_pj_by_event", "compute"), ("sram_pj_by_buffer", "sram"),
+                                         ("register_pj_by_kind", "registers"))},
+                    "pj_per_effectual_mac": t["pj_per_effectual_mac"],
+                    "pj_per_dense_mac": ratio(t["energy_pj"], t["dense_macs"]),
+                    "baseline_energy_ratio": t["energy_ratio"],
+                    "effectual_macs": t["effectual_macs"], "dense_macs": t["dense_macs"],
+                    "toggles_without_figure": sum(t["toggles_by_instance"].get(i, 0) for i in toggles_only)})
     return sorted(out, key=lambda t: (t["op"], t["variant"] != baseline, t["variant"]))
 
 
@@ -144,7 +141,7 @@ def main(argv=None) -> int:
                      "re-tabulate it with scripts/compare.py --no-run")
     baseline = data["baseline"]
     ops = with_baseline_ratio(op_rows(data["ops"]), baseline)
-    sums = totals(ops, baseline)
+    sums = totals(data.get("totals") or [], baseline)
     args.out.mkdir(parents=True, exist_ok=True)
     table = load_table()
     (args.out / "energy.json").write_text(json.dumps({

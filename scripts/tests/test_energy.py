@@ -180,7 +180,8 @@ def test_compare_rows_carry_energy_and_energy_script_writes_its_outputs(tmp_path
     assert by_variant["dense"]["energy_pj"] == pytest.approx(3476.6, rel=1e-4)
     # swpu: 40 MACs (2.0 pJ) and 40 accumulator updates (0.1 pJ); its A, B, C are the dense core's sizes
     assert by_variant["swpu@natural"]["energy_breakdown_pj"]["compute"] == pytest.approx(80.0)
-    (tmp_path / "compare.json").write_text(json.dumps({"baseline": "dense", "ops": rows}))
+    (tmp_path / "compare.json").write_text(json.dumps({"baseline": "dense", "ops": rows,
+                                                       "totals": compare.totals(rows, "dense")}))
     assert energy_script.main(["--compare", str(tmp_path / "compare.json"), "--out", str(tmp_path)]) == 0
     out = json.loads((tmp_path / "energy.json").read_text())
     (total_dense,) = [t for t in out["totals"] if t["variant"] == "dense"]
