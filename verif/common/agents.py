@@ -8,8 +8,10 @@ import itertools
 import logging
 from collections.abc import Iterator
 
+import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge, with_timeout
+from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
+from cocotb_coverage.coverage import CoverPoint
 from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink,
                            AxiStreamSource)
 
@@ -57,6 +59,67 @@ class CsrAgent:
     async def read_fields(self, name: str) -> dict[str, int]:
         word = await self.read(name)
         return {f.name: f.extract(word) for f in self.map[name].fields.values()}
+
+    def set_pause(self, make_pattern) -> None:
+        """Pauses on all five AXI4-Lite channels, each from its own make_pattern() (None: no pause):
+        AW, W and AR hold VALID low, B and R hold READY low, so AW may lead W or W lead AW."""
+        for channel in (self.bus.write_if.aw_channel, self.bus.write_if.w_channel, self.bus.write_if.b_channel,
+                        self.bus.read_if.ar_channel, self.bus.read_if.r_channel):
+            pattern = make_pattern()
+            if pattern is None:
+                channel.clear_pause_generator()
+                channel.pause = False
+            else:
+                channel.set_pause_generator(pattern)
+
+
+# What BusMonitor can see happen, and the names coverage bins give them.
+BUS_EVENTS = ("aw_before_w", "w_before_aw", "b_stalled", "r_stalled", "csr_read_while_busy", "operand_tready_low")
+
+
+class BusMonitor:
+    """Adds to a set what happens on the AXI4-Lite channels and the operand stream, sampled mid-cycle
+    while it runs: a write address taken before its data (aw_before_w) or after it (w_before_aw),
+    a response held by BREADY or RREADY low (b_stalled, r_stalled), an operand beat offered while
+    s_axis_tready is low (operand_tready_low). A per-cycle Python loop: only for the tests that need it."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.task = None
+
+    def start(self, events: set[str]) -> None:
+        self.task = cocotb.start_soon(self._watch(events))
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _watch(self, events: set[str]) -> None:
+        d = self.dut
+        aw_taken = w_taken = 0
+        while True:
+            await FallingEdge(d.clk)
+            aw = bool(d.s_axil_awvalid.value) and bool(d.s_axil_awready.value)
+            w = bool(d.s_axil_wvalid.value) and bool(d.s_axil_wready.value)
+            if aw and not w and aw_taken >= w_taken:
+                events.add("aw_before_w")
+            if w and not aw and w_taken >= aw_taken:
+                events.add("w_before_aw")
+            aw_taken, w_taken = aw_taken + aw, w_taken + w
+            if d.s_axil_bvalid.value and not d.s_axil_bready.value:
+                events.add("b_stalled")
+            if d.s_axil_rvalid.value and not d.s_axil_rready.value:
+                events.add("r_stalled")
+            if d.s_axis_tvalid.value and not d.s_axis_tready.value:
+                events.add("operand_tready_low")
+
+
+def bus_coverpoint(core: str):
+    """The coverpoint <core>.bus_pressure: one bin per BUS_EVENTS name seen while the operation ran
+    (operation meta "bus_events", filled by the test that applies the pressure)."""
+    return CoverPoint(f"{core}.bus_pressure", xf=lambda res: frozenset(res.op.meta.get("bus_events", ())),
+                      bins=list(BUS_EVENTS), rel=lambda seen, name: name in seen, inj=False)  # every bin seen
 
 
 def pause_pattern(kind: str, rng: np.random.Generator) -> Iterator[int] | None:

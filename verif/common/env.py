@@ -20,8 +20,8 @@ from cocotb.utils import get_sim_time
 from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
                    uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
 
-from verif.common.agents import (CLOCK_NS, CsrAgent, OperandSource, ResultSink, ceil_div, pause_pattern, wait_irq,
-                                  words_of_beats)
+from verif.common.agents import (CLOCK_NS, BusMonitor, CsrAgent, OperandSource, ResultSink, ceil_div, pause_pattern,
+                                  wait_irq, words_of_beats)
 from verif.common.csr_map import CsrMap
 
 # Faults a sequence can inject, and the ERR_CODE each must produce (names from accel_common.rdl).
@@ -258,7 +258,9 @@ class OpDriver(uvm_driver):
         return OpResult(op, failed[0].err_code if failed else "NONE", not failed, result,
                         sum(job.result_beats for job in jobs), counters, times)
 
-    async def execute_job(self, op: Operation) -> OpResult:
+    async def execute_job(self, op: Operation, preloaded: bool = False) -> OpResult:
+        """One job of `op`; with preloaded, its operand frames are already in the buffers (sent while
+        the previous job ran) and are not sent again."""
         codec, csr = self.codec, self.csr
         if op.fault is not None and op.fault not in codec.fault_errors():
             raise ValueError(f"{op.op_id}: unknown fault {op.fault!r}; known: {sorted(codec.fault_errors())}")
@@ -267,7 +269,7 @@ class OpDriver(uvm_driver):
         await csr.write("CTRL", perf_clear=1, irq_clear=1)
         for name, value in codec.csr_writes(op):
             await csr.write(name, value)
-        frames = faulty_frames(codec.frames(op), op.fault)
+        frames = [] if preloaded else faulty_frames(codec.frames(op), op.fault)
         for dest, beats in frames:
             await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
         await ClockCycles(cocotb.top.clk, 2)  # a load error reaches STATUS two cycles after its beat
@@ -498,6 +500,7 @@ class AccelBaseTest(uvm_test):
         self.csr = CsrAgent(self.dut, self.csr_map)
         self.source = OperandSource(self.dut)
         self.sink = ResultSink(self.dut)
+        self.bus_monitor = BusMonitor(self.dut)
         self.source.set_pause(pause_pattern(self.in_pause, self.rng))
         self.sink.set_pause(pause_pattern(self.out_pause, self.rng))
         self.env.agent.driver.attach(self.csr, self.source, self.sink)
@@ -521,8 +524,67 @@ class AccelBaseTest(uvm_test):
                 self.source.set_pause(pause_pattern(in_kind, self.rng))
                 self.sink.set_pause(pause_pattern(out_kind, self.rng))
                 await self.run_ops(self.tag(make_ops(f"{in_kind}-{out_kind}")))
+        await self.run_bus_pressure(make_ops("bus"))
         self.source.set_pause(None)
         self.sink.set_pause(None)
+
+    async def run_bus_pressure(self, ops: list[Operation]):
+        """The rest of the pressure a host puts on the core, watched by BusMonitor (the events it saw
+        go into each operation's meta "bus_events" for coverage): random pauses on all five AXI4-Lite
+        channels, CSR reads (STATUS, CYC_TOTAL) running beside every job, and operand beats offered
+        while the core computes (run_overlapped); then `ops` under the same pressure."""
+        events: set[str] = set()
+        for op in ops:
+            op.meta["bus_events"] = events  # one set: what was seen up to the operation's end
+        self.bus_monitor.start(events)
+        self.csr.set_pause(lambda: pause_pattern("random", self.rng))
+        polling = cocotb.start_soon(self.poll_csr(events))
+        try:
+            single = [op for op in ops if len(self.codec.split(op)) == 1]
+            assert single, "run_bus_pressure needs an operation that runs as one job"
+            await self.run_overlapped(single[0])
+            await self.run_ops(self.tag(ops))
+        finally:
+            polling.cancel()
+            self.bus_monitor.stop()
+            cocotb.log.info(f"bus pressure: seen {sorted(events)}")
+            self.csr.set_pause(lambda: None)
+
+    async def poll_csr(self, events: set[str]):
+        """CSR reads at random gaps, concurrent with the driver's own accesses; a STATUS read that
+        finds the core busy is the event csr_read_while_busy."""
+        while True:
+            await ClockCycles(self.dut.clk, int(self.rng.integers(1, 40)))
+            if (await self.csr.read_fields("STATUS"))["busy"]:
+                events.add("csr_read_while_busy")
+            await self.csr.read("CYC_TOTAL")
+
+    async def wait_busy(self, op: Operation):
+        """Until the core computes `op` (its driver waits for irq meanwhile)."""
+        for _ in range(2000):
+            if (await self.csr.read_fields("STATUS"))["busy"]:
+                return
+        raise AssertionError(f"{op.op_id}: the job never started computing")
+
+    async def run_overlapped(self, op: Operation):
+        """Operand beats offered while the core computes: `op` runs, and while it computes its frames
+        are offered again (s_axis_tready stays low until the job is done); a second job then runs on
+        what they loaded. Both results must be bit-exact and error-free (counters are not checked:
+        the second job's loads fall in the first one's count)."""
+        driver, codec = self.env.agent.driver, self.codec
+        first = cocotb.start_soon(driver.execute_job(op))
+        await self.wait_busy(op)
+        bound = 4 * codec.compute_cycles_bound(op) + 2000
+        for dest, beats in codec.frames(op):
+            await self.source.send(beats, dest, timeout_cycles=bound + 20 * len(beats))
+        results = [await first, await driver.execute_job(op, preloaded=True)]
+        expected = codec.expected(op)
+        for which, res in zip(("first", "second (preloaded)"), results):
+            assert res.err_code == "NONE" and res.result is not None, \
+                f"{op.op_id}: the {which} job ended with {res.err_code}, done={res.done}"
+            assert res.result.shape == expected.shape and \
+                np.array_equal(res.result.view(np.uint32), expected.view(np.uint32)), \
+                f"{op.op_id}: the {which} job's result differs\n{describe_mismatch(expected, res.result)}"
 
     async def interrupt(self, op: Operation, when: str, soft: bool, after_cycles: int = 20):
         """Start `op`, then reset the core `after_cycles` into its operand load (when="load") or its
@@ -533,11 +595,7 @@ class AccelBaseTest(uvm_test):
         if when == "load":
             await with_timeout(RisingEdge(self.dut.s_axis_tvalid), 10_000 * CLOCK_NS, "ns")
         else:
-            for _ in range(2000):  # until the job computes (the driver waits for irq meanwhile)
-                if (await self.csr.read_fields("STATUS"))["busy"]:
-                    break
-            else:
-                raise AssertionError(f"{op.op_id}: the job never started computing")
+            await self.wait_busy(op)
         await ClockCycles(self.dut.clk, after_cycles)
         if when == "compute":  # else the reset would hit an idle core and prove nothing
             assert (await self.csr.read_fields("STATUS"))["busy"], \

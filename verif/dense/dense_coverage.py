@@ -6,6 +6,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
+from verif.common.agents import bus_coverpoint
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.dense.dense_codec import LANES
 
@@ -60,5 +61,6 @@ def dim_class(value: int, tile: int) -> str:
 @CoverCross("dense.pressure.cross", items=["dense.pressure.in", "dense.pressure.out"])
 @CoverPoint("dense.result.last_beat_segments", xf=last_beat_segments,
             bins=["one", "partial", "full"])
+@bus_coverpoint("dense")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""
