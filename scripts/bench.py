@@ -339,9 +339,7 @@ def run_harness(exe: Path, core, codec, op, args, variant: str = "harness") -> d
     if len(beats) != n_beats:
         row["error"] = f"{len(beats)} result beats, expected {n_beats}"
         return row
-    from verif.common.agents import words_of_beats
-    words = words_of_beats(beats, codec.map.out_beat_bits, codec.result_word_bits)
-    ok, why = check_result(op, codec.decode(op, words[:codec.result_words(op)]))
+    ok, why = check_result(op, codec.decode_frame(op, beats))
     row["check"] = why
     row["ok"] = ok
     return row
