@@ -6,11 +6,15 @@ import numpy as np
 
 FP16_SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, 6.0e-8, -6.0e-8, 6.1e-5, 65504.0, -65504.0, 1.0],
                          dtype=np.float16)  # zeros, infinities, subnormals (read as zero), extremes
+# NaN operands as raw bits, several payloads: canonical quiet, signalling with payload 1, negative quiet
+# with a payload, every mantissa bit set. Every FP unit must give the canonical NaN for each.
+FP16_NAN_BITS = np.array([0x7E00, 0x7C01, 0xFE01, 0x7FFF], dtype=np.uint16)
 
 
-def random_matrix(rng: np.random.Generator, shape, sparsity: float = 0.0, specials: float = 0.0) -> np.ndarray:
-    """FP16 values spread over many exponents, a `sparsity` fraction of exact zeros (both signs) and a
-    `specials` fraction of special values."""
+def random_matrix(rng: np.random.Generator, shape, sparsity: float = 0.0, specials: float = 0.0,
+                  nans: float = 0.0) -> np.ndarray:
+    """FP16 values spread over many exponents, a `sparsity` fraction of exact zeros (both signs), a
+    `specials` fraction of special values and a `nans` fraction of NaNs (FP16_NAN_BITS)."""
     mag = np.exp2(rng.integers(-12, 6, size=shape)) * rng.uniform(1.0, 2.0, size=shape)
     x = (mag * rng.choice([-1.0, 1.0], size=shape)).astype(np.float16)
     x[rng.random(shape) < sparsity] = 0.0
@@ -18,4 +22,7 @@ def random_matrix(rng: np.random.Generator, shape, sparsity: float = 0.0, specia
     if specials:
         pick = rng.random(shape) < specials
         x[pick] = rng.choice(FP16_SPECIALS, size=int(pick.sum()))
+    if nans:
+        pick = rng.random(shape) < nans
+        x.view(np.uint16)[pick] = rng.choice(FP16_NAN_BITS, size=int(pick.sum()))
     return x

@@ -38,6 +38,17 @@ def last_beat_segments(res: OpResult) -> str | None:
     return "full" if last == SEGS_PER_BEAT else "one" if last == 1 else "partial"
 
 
+def operand_specials(res: OpResult) -> frozenset[str]:
+    """The special FP16 encodings among the raw operand bits of a checked good operation."""
+    if res.result is None:
+        return frozenset()
+    bits = np.concatenate([res.op.operands[x].view(np.uint16).ravel() for x in ("a", "b")])
+    exp, mant = (bits >> 10) & 0x1F, bits & 0x3FF
+    kinds = {"subnormal": (exp == 0) & (mant != 0), "nan": (exp == 31) & (mant != 0),
+             "inf": (exp == 31) & (mant == 0), "negative_zero": bits == 0x8000}
+    return frozenset(name for name, hit in kinds.items() if hit.any())
+
+
 def dim_class(value: int, tile: int) -> str:
     if value == 1:
         return "one"
@@ -59,6 +70,8 @@ def dim_class(value: int, tile: int) -> str:
 @CoverPoint("dense.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("dense.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
 @CoverCross("dense.pressure.cross", items=["dense.pressure.in", "dense.pressure.out"])
+@CoverPoint("dense.operand_specials", xf=operand_specials, bins=["subnormal", "nan", "inf", "negative_zero"],
+            rel=lambda seen, kind: kind in seen, inj=False)
 @CoverPoint("dense.result.last_beat_segments", xf=last_beat_segments,
             bins=["one", "partial", "full"])
 @bus_coverpoint("dense")

@@ -20,16 +20,18 @@ EDGE_SHAPES = [(1, 1, 1), (1, 1, 5), (4, 4, 4), (5, 3, 7), (3, 9, 17), (8, 8, 16
                (3, 2, 6)]
 
 def gemm_op(op_id: str, a, b, phase: str = "FF", **meta) -> Operation:
-    a, b = golden.flush_fp16(a), golden.flush_fp16(b)
-    meta.setdefault("sparsity_a", float(np.mean(a == 0)))
-    meta.setdefault("sparsity_b", float(np.mean(b == 0)))
+    """Operands go to the core as their raw bits, subnormals and NaN payloads included: the core reads
+    subnormals as zero and the golden model does the same (models/golden.py)."""
+    a, b = np.asarray(a, dtype=np.float16), np.asarray(b, dtype=np.float16)
+    meta.setdefault("sparsity_a", float(np.mean(golden.flush_fp16(a) == 0)))
+    meta.setdefault("sparsity_b", float(np.mean(golden.flush_fp16(b) == 0)))
     return Operation(op_id, phase, {"a": a, "b": b}, meta=meta)
 
 
 def random_op(rng, op_id: str, m: int, n: int, k: int, sparsity_a=0.0, sparsity_b=0.0, specials=0.0,
-              phase: str = "FF") -> Operation:
-    return gemm_op(op_id, random_matrix(rng, (m, k), sparsity_a, specials),
-                   random_matrix(rng, (k, n), sparsity_b, specials), phase, source="random")
+              phase: str = "FF", nans: float = 0.0) -> Operation:
+    return gemm_op(op_id, random_matrix(rng, (m, k), sparsity_a, specials, nans),
+                   random_matrix(rng, (k, n), sparsity_b, specials, nans), phase, source="random")
 
 
 def layer_phase_ops(rng, prefix: str = "layer") -> list[Operation]:

@@ -54,6 +54,7 @@ class test_sparsity_and_specials(DenseTest):
         ops.append(random_op(self.rng, "sparsity/mixed", 9, 12, 20, 0.9, 0.1))
         ops.append(random_op(self.rng, "specials/light", 8, 8, 24, 0.3, 0.3, specials=0.05))
         ops.append(random_op(self.rng, "specials/heavy", 6, 5, 9, 0.2, 0.2, specials=0.5))
+        ops.append(random_op(self.rng, "specials/nan_payloads", 7, 6, 11, 0.2, 0.2, specials=0.2, nans=0.1))
         return self.tag(ops)
 
 
