@@ -20,8 +20,8 @@ from cocotb.utils import get_sim_time
 from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
                    uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
 
-from verif.common.agents import (CLOCK_NS, BusMonitor, CsrAgent, OperandSource, ResultSink, ceil_div, pause_pattern,
-                                  wait_irq, words_of_beats)
+from verif.common.agents import (CLOCK_NS, BusMonitor, CsrAgent, OperandSource, ResultSink, bounded, ceil_div,
+                                  pause_pattern, wait_irq, words_of_beats)
 from verif.common.csr_map import CsrMap
 
 # Faults a sequence can inject, and the ERR_CODE each must produce (names from accel_common.rdl).
@@ -592,12 +592,18 @@ class AccelBaseTest(uvm_test):
                 f"{op.op_id}: the {which} job's result differs\n{describe_mismatch(expected, res.result)}"
 
     async def interrupt(self, op: Operation, when: str, soft: bool, after_cycles: int = 20):
-        """Start `op`, then reset the core `after_cycles` into its operand load (when="load") or its
-        compute phase ("compute"), by rst_n or by CTRL.soft_reset; the core must come back idle."""
-        if when not in ("load", "compute"):
-            raise ValueError(f"interrupt: when must be 'load' or 'compute', not {when!r}")
+        """Start `op`, then reset the core `after_cycles` into its configuration (when="config": after
+        its second CSR write), its operand load ("load") or its compute phase ("compute"), by rst_n or
+        by CTRL.soft_reset; the core must come back idle. After a soft reset the host finishes the
+        operand frame it had begun (the core's loader, reset, takes it as a new frame)."""
+        if when not in ("config", "load", "compute"):
+            raise ValueError(f"interrupt: when must be 'config', 'load' or 'compute', not {when!r}")
         job = cocotb.start_soon(self.env.agent.driver.execute(op))
-        if when == "load":
+        if when == "config":
+            for _ in range(2):
+                await with_timeout(RisingEdge(self.dut.s_axil_bvalid), 10_000 * CLOCK_NS, "ns")
+            after_cycles = 0
+        elif when == "load":
             await with_timeout(RisingEdge(self.dut.s_axis_tvalid), 10_000 * CLOCK_NS, "ns")
         else:
             await self.wait_busy(op)
@@ -608,11 +614,44 @@ class AccelBaseTest(uvm_test):
         job.cancel()
         if soft:
             await self.csr.write("CTRL", soft_reset=1)
+            await bounded(self.source.model.wait(), 100_000, f"{op.op_id}: the operand frame begun before the soft reset")
         else:
             await self.reset()
         status = await self.csr.read_fields("STATUS")
         assert not status["busy"] and not status["done"] and not status["draining"], \
             f"{op.op_id}: after the {'soft ' if soft else ''}reset in {when}: {status}"
+
+    async def reset_every_phase(self, big, small, drained):
+        """A hard and a soft reset in every phase of a job: its configuration, its operand load, its
+        compute, its result drain with the result stream stalled and flowing; each followed by a good
+        job that the scoreboard checks. big(label): an operation long enough to be caught in load and
+        compute; small(label): a quick good one; drained(label): one whose result frame has several beats."""
+        for soft in (False, True):
+            kind = "soft" if soft else "hard"
+            for when in ("config", "load", "compute"):
+                await self.interrupt(big(f"{kind}_reset/{when}"), when, soft, after_cycles=10 if when == "load" else 40)
+                await self.run_ops(self.tag([small(f"after_{kind}_reset/{when}")]))
+            if soft:
+                await self.soft_reset_in_drain(drained(f"{kind}_reset/drain"))
+            else:
+                await self.hard_reset_in_drain(drained(f"{kind}_reset/drain"))
+            await self.run_ops(self.tag([small(f"after_{kind}_reset/drain")]))
+
+    async def hard_reset_in_drain(self, op: Operation):
+        """rst_n while `op`'s result frame streams out, stalled and flowing: the frame is dropped (the
+        sink's partial frame with it), the core is idle and not draining, and nothing of it is left."""
+        for stalled in (True, False):
+            task = cocotb.start_soon(self.drain_job(op, stalled=stalled))
+            await with_timeout(RisingEdge(self.dut.m_axis_tvalid), (4 * self.codec.compute_cycles_bound(op) + 10_000)
+                               * CLOCK_NS, "ns")
+            await ClockCycles(self.dut.clk, 2)
+            task.cancel()
+            await self.reset()
+            self.sink.set_pause(None)
+            status = await self.csr.read_fields("STATUS")
+            assert not status["busy"] and not status["draining"] and not self.dut.m_axis_tvalid.value, \
+                f"{op.op_id}: after rst_n in the {'stalled' if stalled else 'flowing'} drain: {status}"
+            assert not self.sink.pending(), f"{op.op_id}: a frame cut by rst_n reached the host"
 
     async def drain_job(self, op: Operation, soft_reset_after: int | None = None, stalled: bool = False,
                         soft_resets: int = 1) -> list[int]:

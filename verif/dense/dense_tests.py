@@ -109,21 +109,14 @@ class test_error_priority(DenseTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(DenseTest):
-    """rst_n during an operand load and during compute, soft reset during compute and during the
-    result drain (stream stalled and flowing: the frame ends legally with a marker): each time the
-    next job completes and is correct."""
+    """A hard and a soft reset in every phase of a job (configuration, operand load, compute, result
+    drain with the stream stalled and flowing; a soft-reset cut frame ends legally with a marker):
+    each time the core comes back idle and the next job completes and is correct."""
 
     async def body(self):
-        await self.interrupt(random_op(self.rng, "interrupted/load", 16, 16, 200), "load", soft=False)
-        await self.run_ops(self.tag([random_op(self.rng, "after_reset/load", 7, 9, 15, 0.3, 0.3)]))
-        await self.interrupt(random_op(self.rng, "interrupted/compute", 16, 16, 200), "compute", soft=False,
-                             after_cycles=50)
-        await self.run_ops(self.tag([random_op(self.rng, "after_reset/compute", 7, 9, 15, 0.3, 0.3)]))
-        await self.interrupt(random_op(self.rng, "interrupted/soft", 16, 16, 200), "compute", soft=True,
-                             after_cycles=50)
-        await self.run_ops(self.tag([random_op(self.rng, "after_soft_reset", 7, 9, 15, 0.3, 0.3)]))
-        await self.soft_reset_in_drain(random_op(self.rng, "soft_reset_in_drain", 12, 16, 9))
-        await self.run_ops(self.tag([random_op(self.rng, "after_soft_reset_in_drain", 7, 9, 15, 0.3, 0.3)]))
+        await self.reset_every_phase(lambda label: random_op(self.rng, label, 16, 16, 200),
+                                     lambda label: random_op(self.rng, label, 7, 9, 15, 0.3, 0.3),
+                                     lambda label: random_op(self.rng, label, 12, 16, 9))
 
 
 @pyuvm.test()

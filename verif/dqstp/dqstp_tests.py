@@ -295,21 +295,13 @@ class test_error_priority(DqstpTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(DqstpTest):
-    """rst_n during an operand load, rst_n while EP and WG compute, a soft reset while they compute
-    and while their result frame drains (stream stalled and flowing: the frame ends legally with a
-    marker): each time the next job completes and is correct."""
+    """A hard and a soft reset in every phase of a BP job with its WG (configuration, operand load,
+    EP and WG compute, result drain with the stream stalled and flowing; a soft-reset cut frame ends
+    legally with a marker): each time the core comes back idle and the next job is correct."""
 
     async def body(self):
-        for i, (when, soft) in enumerate((("load", False), ("compute", False), ("compute", True))):
-            label = f"{when}/{'soft' if soft else 'rst_n'}"
-            op = random_op(self.rng, f"interrupted/{label}", "BP", 8, 40, 32, 24, sparsity=0.3, wg=True)
-            await self.interrupt(op, when, soft, after_cycles=10 if when == "load" else 40)
-            after = random_op(self.rng, f"after_reset/{label}", ("FF", "WG", "BP")[i], 4, 15, 11, 9,
-                              sparsity=0.4, wg=i == 2)
-            await self.run_ops(self.tag([after]))
-        await self.soft_reset_in_drain(random_op(self.rng, "drain", "BP", 8, 40, 32, 24, sparsity=0.3, wg=True))
-        await self.run_ops(self.tag([random_op(self.rng, "after_drain_reset", "FF", 4, 15, 11, sparsity=0.4)]))
-
+        big = lambda label: random_op(self.rng, label, "BP", 8, 40, 32, 24, sparsity=0.3, wg=True)  # noqa: E731
+        await self.reset_every_phase(big, lambda label: random_op(self.rng, label, "FF", 4, 15, 11, sparsity=0.4), big)
 
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(DqstpTest):

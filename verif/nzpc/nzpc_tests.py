@@ -182,17 +182,16 @@ class test_error_priority(NzpcTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(NzpcTest):
-    """rst_n during an operand load and during compute, soft reset during an FF compute (the mask it
-    was writing is invalid: the next masked job ends in MASK_MISSING), during a masked BP compute
-    (the mask stays) and during an FF result drain (stream stalled and flowing: the frame ends legally
-    with a marker): each time the next job completes and is correct."""
+    """A hard and a soft reset in every phase of an FF job (configuration, operand load, compute,
+    result drain with the stream stalled and flowing; a soft-reset cut frame ends legally with a
+    marker), then a soft reset during an FF compute (the mask it was writing is invalid: the next
+    masked job ends in MASK_MISSING) and during a masked BP compute (the mask stays): each time the
+    next job completes and is correct."""
 
     async def body(self):
         big = lambda name, layer=7: ff_op(self.rng, name, 16, 4 * LANES, 200, "relu", layer=layer)  # noqa: E731
-        await self.interrupt(big("interrupted/load"), "load", soft=False)
-        await self.run_ops(self.tag([small_ff(self.rng, "after_reset/load")]))
-        await self.interrupt(big("interrupted/compute"), "compute", soft=False, after_cycles=50)
-        await self.run_ops(self.tag([small_ff(self.rng, "after_reset/compute")]))
+        await self.reset_every_phase(big, lambda label: small_ff(self.rng, label),
+                                     lambda label: ff_op(self.rng, label, 16, LANES + 3, 19, "relu", layer=13))
         ff = big("interrupted/soft_ff", layer=8)
         await self.interrupt(ff, "compute", soft=True, after_cycles=50)
         stale = mask_ops(self.rng, "after_soft_ff", ff, self.codec.state_after(ff), 5, 6,
@@ -203,9 +202,6 @@ class test_reset_mid_operation(NzpcTest):
         await self.run_ops(self.tag(ops))
         await self.interrupt(ops[-2], "compute", soft=True, after_cycles=20)    # the masked BP job
         await self.run_ops(self.tag(ops[-2:]))
-        await self.soft_reset_in_drain(ff_op(self.rng, "drain/FF", 16, LANES + 3, 19, "relu", layer=13))
-        await self.run_ops(self.tag([small_ff(self.rng, "after_drain_reset", layer=14)]))
-
 
 @pyuvm.test()
 class test_largest_shapes(NzpcTest):

@@ -210,24 +210,18 @@ class test_error_priority(RowpipeTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(RowpipeTest):
-    """rst_n during an operand load and during a CONV compute, soft reset during a row-pipelined CONV
-    compute, during a HEAD compute and during the result drain (stream stalled and flowing: the frame
-    ends legally with a marker): each time the core comes back idle and the next job is correct."""
+    """A hard and a soft reset in every phase of a CONV job (configuration, operand load, the
+    row-pipelined compute, result drain with the stream stalled and flowing; a soft-reset cut frame
+    ends legally with a marker), and a soft reset during a HEAD compute: each time the core comes back
+    idle and the next job is correct."""
 
     async def body(self):
-        big = lambda name: conv_op(self.rng, name, 12, 8, 8, 2 * P, P)    # noqa: E731
-        await self.interrupt(big("interrupted/load"), "load", soft=False)
-        await self.run_ops(self.tag([self.small_conv("after_reset/load")]))
-        await self.interrupt(big("interrupted/compute"), "compute", soft=False, after_cycles=100)
-        await self.run_ops(self.tag([self.small_conv("after_reset/compute")]))
-        await self.interrupt(big("interrupted/soft"), "compute", soft=True, after_cycles=300)
-        await self.run_ops(self.tag([self.small_conv("after_soft/conv")]))
+        await self.reset_every_phase(lambda name: conv_op(self.rng, name, 12, 8, 8, 2 * P, P),
+                                     lambda name: self.small_conv(name),
+                                     lambda name: self.small_conv(name, h=5, w=5))
         await self.interrupt(head_op(self.rng, "interrupted/head", "FF", 16, 16, 64), "compute", soft=True,
                              after_cycles=10)
         await self.run_ops(self.tag([head_op(self.rng, "after_soft/head", "BP", 7, 5, 9)]))
-        await self.soft_reset_in_drain(self.small_conv("soft_reset_in_drain", h=5, w=5))
-        await self.run_ops(self.tag([self.small_conv("after_soft_reset_in_drain")]))
-
 
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(RowpipeTest):

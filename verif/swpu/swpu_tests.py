@@ -121,17 +121,16 @@ class test_error_priority(SwpuTest):
 
 
 @pyuvm.test()
-class test_soft_reset_mid_operation(SwpuTest):
-    """A soft reset while a job computes, and while its result frame drains (stream stalled and
-    flowing: the frame ends legally with a marker); the next job completes and is correct."""
+class test_reset_mid_operation(SwpuTest):
+    """A hard and a soft reset in every phase of a job (configuration, operand load, compute, result
+    drain with the stream stalled and flowing; a soft-reset cut frame ends legally with a marker):
+    each time the core comes back idle and the next job completes and is correct."""
 
     async def body(self):
-        op = random_layer_ops(self.rng, "interrupted", 24, 4, 3, 64, 0.3, 0.0, phases=("WG",))[0]
-        await self.interrupt(op, "compute", soft=True, after_cycles=30)
-        await self.run_ops(self.tag(random_layer_ops(self.rng, "after_soft_reset", 9, 2, 3, 19, 0.5, 0.1)))
-        await self.soft_reset_in_drain(random_layer_ops(self.rng, "drain", 24, 2, 3, 16, 0.3, phases=("FF",))[0])
-        await self.run_ops(self.tag(random_layer_ops(self.rng, "after_drain_reset", 9, 2, 3, 19, 0.5, 0.1)))
-
+        await self.reset_every_phase(
+            lambda label: random_layer_ops(self.rng, label, 24, 4, 3, 64, 0.3, 0.0, phases=("WG",))[0],
+            lambda label: random_layer_ops(self.rng, label, 9, 2, 3, 19, 0.5, 0.1, phases=("FF",))[0],
+            lambda label: random_layer_ops(self.rng, label, 24, 2, 3, 16, 0.3, phases=("FF",))[0])
 
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(SwpuTest):

@@ -218,21 +218,19 @@ class test_error_priority(TrainerTest):
 
 @pyuvm.test()
 class test_reset_mid_operation(TrainerTest):
-    """rst_n during an operand load and during compute, soft reset during a speculated compute and
-    during a result drain (stream stalled and flowing: the frame ends legally with a marker): each
-    time the next job completes and is correct."""
+    """A hard and a soft reset in every phase of a speculated job with BN (configuration, operand
+    load, compute, result drain with the stream stalled and flowing; a soft-reset cut frame ends
+    legally with a marker): each time the core comes back idle and the next job (speculated, masked,
+    with BN) completes and is correct."""
 
     async def body(self):
-        big = lambda name: with_bn(self.rng, spec_op(self.rng, name, 16, 4 * LANES, 200, 0.2, 0.2), 2)  # noqa: E731
-        await self.interrupt(big("interrupted/load"), "load", soft=False)
-        await self.run_ops(self.tag([spec_op(self.rng, "after_reset/load", 7, 9, 15)]))
-        await self.interrupt(big("interrupted/compute"), "compute", soft=False, after_cycles=50)
-        await self.run_ops(self.tag([masked_op(self.rng, "after_reset/compute", "WG", 7, 9, 15)]))
-        await self.interrupt(big("interrupted/soft"), "compute", soft=True, after_cycles=50)
-        await self.run_ops(self.tag([with_bn(self.rng, spec_op(self.rng, "after_soft_reset", 7, 9, 15), 1)]))
-        await self.soft_reset_in_drain(spec_op(self.rng, "drain", 16, 2 * LANES, 40))
-        await self.run_ops(self.tag([spec_op(self.rng, "after_drain_reset", 7, 9, 15)]))
-
+        smalls = iter([lambda label: spec_op(self.rng, label, 7, 9, 15),
+                       lambda label: masked_op(self.rng, label, "WG", 7, 9, 15),
+                       lambda label: with_bn(self.rng, spec_op(self.rng, label, 7, 9, 15), 1)] * 3)
+        await self.reset_every_phase(
+            lambda label: with_bn(self.rng, spec_op(self.rng, label, 16, 4 * LANES, 200, 0.2, 0.2), 2),
+            lambda label: next(smalls)(label),
+            lambda label: spec_op(self.rng, label, 16, 2 * LANES, 40))
 
 @pyuvm.test()
 class test_largest_shapes(TrainerTest):
