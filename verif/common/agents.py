@@ -115,11 +115,19 @@ class BusMonitor:
                 events.add("operand_tready_low")
 
 
-def bus_coverpoint(core: str):
-    """The coverpoint <core>.bus_pressure: one bin per BUS_EVENTS name seen while the operation ran
-    (operation meta "bus_events", filled by the test that applies the pressure)."""
-    return CoverPoint(f"{core}.bus_pressure", xf=lambda res: frozenset(res.op.meta.get("bus_events", ())),
-                      bins=list(BUS_EVENTS), rel=lambda seen, name: name in seen, inj=False)  # every bin seen
+def seen_coverpoint(name: str, meta_key: str, bins: list[str]):
+    """A coverpoint with one bin per name in the set an operation's meta holds under meta_key (filled
+    by the test that makes them happen); every name in the set is a hit."""
+    return CoverPoint(name, xf=lambda res: frozenset(res.op.meta.get(meta_key, ())), bins=bins,
+                      rel=lambda seen, bin_name: bin_name in seen, inj=False)
+
+
+def shell_coverpoints(core: str):
+    """The shell's coverpoints every core's coverage model carries: <core>.bus_pressure (BUS_EVENTS
+    seen by BusMonitor) and <core>.stream_fuzz (malformed jobs that ended in a result, and in an error)."""
+    bus = seen_coverpoint(f"{core}.bus_pressure", "bus_events", list(BUS_EVENTS))
+    fuzz = seen_coverpoint(f"{core}.stream_fuzz", "fuzz_outcomes", ["result", "error"])
+    return lambda sample: bus(fuzz(sample))
 
 
 def pause_pattern(kind: str, rng: np.random.Generator) -> Iterator[int] | None:

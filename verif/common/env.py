@@ -58,6 +58,38 @@ def faulty_frames(frames: list[tuple[int, list[int]]], fault: str | None) -> lis
     return frames
 
 
+# Malformed-frame mutations of the stream fuzzer (fuzz_frames): payload bits, frame lengths, tdest,
+# a frame left out, a frame cut in two by an early tlast.
+FUZZ_MUTATIONS = ("flip_bits", "drop_beats", "add_beats", "wrong_dest", "drop_frame", "early_tlast")
+FUZZ_JOBS = int(os.environ.get("FUZZ_JOBS", "1000"))  # malformed jobs per test_stream_fuzz run
+
+
+def fuzz_frames(frames: list[tuple[int, list[int]]], rng: np.random.Generator, beat_bits: int,
+                dest_bits: int) -> tuple[list[str], list[tuple[int, list[int]]]]:
+    """One or two random FUZZ_MUTATIONS applied to a job's operand frames: (the mutations, the frames)."""
+    frames = [(dest, list(beats)) for dest, beats in frames]
+    names = [str(m) for m in rng.choice(FUZZ_MUTATIONS, size=int(rng.integers(1, 3)))]
+    for name in names:
+        i = int(rng.integers(len(frames)))
+        dest, beats = frames[i]
+        if name == "flip_bits":
+            for _ in range(int(rng.integers(1, 5))):
+                j = int(rng.integers(len(beats)))
+                beats[j] ^= 1 << int(rng.integers(beat_bits))
+        elif name == "drop_beats" and len(beats) > 1:
+            del beats[int(rng.integers(1, len(beats))):]
+        elif name == "add_beats":
+            beats += [int.from_bytes(rng.bytes(beat_bits // 8), "little") for _ in range(int(rng.integers(1, 4)))]
+        elif name == "wrong_dest":
+            frames[i] = (int(rng.integers(1 << dest_bits)), beats)
+        elif name == "drop_frame" and len(frames) > 1:
+            del frames[i]
+        elif name == "early_tlast" and len(beats) > 1:
+            cut = int(rng.integers(1, len(beats)))
+            frames[i:i + 1] = [(dest, beats[:cut]), (dest, beats[cut:])]
+    return names, frames
+
+
 # ------------------------------------------------------------------ items
 @dataclass
 class Operation:
@@ -563,6 +595,54 @@ class AccelBaseTest(uvm_test):
             if (await self.csr.read_fields("STATUS"))["busy"]:
                 events.add("csr_read_while_busy")
             await self.csr.read("CYC_TOTAL")
+
+    async def fuzz_stream(self, make_op, jobs: int = FUZZ_JOBS, good_every: int = 25):
+        """Stream-level fuzzing: `jobs` jobs of make_op(label) whose operand frames are malformed by
+        fuzz_frames (random payload bits, lengths, tdest, missing and split frames). Each must end,
+        within a bound, in a result frame or STATUS.error with a code of the core's map (never a hang,
+        never an unknown code), the streams legal (the shell's checkers run); a good job every
+        `good_every` and one at the end must be bit-exact (the scoreboard checks them). The outcomes
+        go into each good job's meta "fuzz_outcomes" for coverage."""
+        codec, csr, dut = self.codec, self.csr, self.dut
+        outcomes: set[str] = set()
+        for i in range(jobs):
+            op = make_op(f"fuzz{i}")
+            mutations, frames = fuzz_frames(codec.frames(op), self.rng, self.csr_map.in_beat_bits,
+                                            self.csr_map["SHELL"].fields["dest_bits"].reset)
+            what = f"fuzz job {i} ({op.op_id}, {'+'.join(mutations)}, seed {self.seed})"
+            await csr.write("CTRL", perf_clear=1, irq_clear=1)
+            for name, value in codec.csr_writes(op):
+                await csr.write(name, value)
+            for dest, beats in frames:
+                if beats:
+                    await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+            await ClockCycles(dut.clk, 2)
+            status = await csr.read_fields("STATUS")
+            if not status["error"]:
+                await csr.write("CTRL", start=1)
+                bound = 20 * codec.compute_cycles_bound(op) + 20_000
+                await wait_irq(dut, bound)
+                status = await csr.read_fields("STATUS")
+                polls = 0
+                while status["busy"]:
+                    polls += 1
+                    assert polls < 1000, f"{what}: STATUS.busy never fell"
+                    await ClockCycles(dut.clk, 16)
+                    status = await csr.read_fields("STATUS")
+            if status["error"]:
+                code = csr.map.decode_error((await csr.read_fields("ERR_CODE"))["code"])
+                assert not code.startswith("<unknown"), f"{what}: {code}"
+                outcomes.add("error")
+            else:
+                assert status["done"], f"{what}: neither done nor error: {status}"
+                await self.sink.recv(timeout_cycles=20 * codec.result_beats(op) + 20_000)
+                outcomes.add("result")
+            await csr.write("CTRL", irq_clear=1)
+            if (i + 1) % good_every == 0 or i == jobs - 1:
+                good = make_op(f"after_fuzz{i}")
+                good.meta["fuzz_outcomes"] = outcomes
+                await self.run_ops(self.tag([good]))
+        self.logger.info(f"stream fuzzing: {jobs} malformed jobs, outcomes {sorted(outcomes)}")
 
     async def wait_busy(self, op: Operation):
         """Until the core computes `op` (its driver waits for irq meanwhile)."""

@@ -6,7 +6,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
-from verif.common.agents import bus_coverpoint
+from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.dense.dense_codec import LANES
 
@@ -74,6 +74,6 @@ def dim_class(value: int, tile: int) -> str:
             rel=lambda seen, kind: kind in seen, inj=False)
 @CoverPoint("dense.result.last_beat_segments", xf=last_beat_segments,
             bins=["one", "partial", "full"])
-@bus_coverpoint("dense")
+@shell_coverpoints("dense")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

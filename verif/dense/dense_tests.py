@@ -133,6 +133,16 @@ class test_largest_shapes(DenseTest):
                          random_op(self.rng, f"largest/C{c_rows}x256", c_rows, 256, 4, 0.3, 0.3)])
 
 
+@pyuvm.test()
+class test_stream_fuzz(DenseTest):
+    """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
+    every job ends in a result or an error code of the map, never a hang; good jobs between them
+    stay bit-exact."""
+
+    async def body(self):
+        await self.fuzz_stream(lambda label: random_op(self.rng, label, 6, 7, 13, 0.3, 0.3))
+
+
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(DenseTest):
     """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""

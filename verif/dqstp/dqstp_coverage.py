@@ -5,7 +5,7 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from models import golden
-from verif.common.agents import bus_coverpoint
+from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.dqstp.dqstp_codec import CODE_BITS, MALFORM_ERRORS, DqstpCodec, has_ep, has_wg
 
@@ -91,6 +91,6 @@ def conflict_cost(res: OpResult) -> str:
 @CoverPoint("dqstp.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("dqstp.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
 @CoverCross("dqstp.pressure.cross", items=["dqstp.pressure.in", "dqstp.pressure.out"])
-@bus_coverpoint("dqstp")
+@shell_coverpoints("dqstp")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

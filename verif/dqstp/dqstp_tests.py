@@ -303,6 +303,16 @@ class test_reset_mid_operation(DqstpTest):
         big = lambda label: random_op(self.rng, label, "BP", 8, 40, 32, 24, sparsity=0.3, wg=True)  # noqa: E731
         await self.reset_every_phase(big, lambda label: random_op(self.rng, label, "FF", 4, 15, 11, sparsity=0.4), big)
 
+@pyuvm.test()
+class test_stream_fuzz(DqstpTest):
+    """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
+    every job ends in a result or an error code of the map, never a hang; good jobs between them
+    stay bit-exact."""
+
+    async def body(self):
+        await self.fuzz_stream(lambda label: random_op(self.rng, label, "FF", 4, 15, 11, sparsity=0.4))
+
+
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(DqstpTest):
     """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""

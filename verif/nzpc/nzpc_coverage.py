@@ -7,7 +7,7 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from models.layers import LEAKY, LINEAR, SATURATED, ZERO
-from verif.common.agents import bus_coverpoint
+from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.nzpc.nzpc_codec import CORE_FAULTS, MASK_ROWS, act_of, balanced, masked, mode_of, readback
 
@@ -89,6 +89,6 @@ def imbalance(res: OpResult) -> str:
 @CoverPoint("nzpc.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("nzpc.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
 @CoverCross("nzpc.pressure.cross", items=["nzpc.pressure.in", "nzpc.pressure.out"])
-@bus_coverpoint("nzpc")
+@shell_coverpoints("nzpc")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

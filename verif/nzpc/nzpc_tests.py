@@ -215,6 +215,16 @@ class test_largest_shapes(NzpcTest):
         return self.tag([ff, ff_op(self.rng, "largest/FF_rows", 256, LANES, 16, "relu6", layer=12)])
 
 
+@pyuvm.test()
+class test_stream_fuzz(NzpcTest):
+    """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
+    every job ends in a result or an error code of the map, never a hang; good jobs between them
+    stay bit-exact."""
+
+    async def body(self):
+        await self.fuzz_stream(lambda label: small_ff(self.rng, label))
+
+
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(NzpcTest):
     """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""

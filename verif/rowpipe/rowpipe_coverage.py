@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
-from verif.common.agents import bus_coverpoint
+from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.rowpipe.rowpipe_codec import CORE_FAULTS, geometry, kind, reference
 
@@ -87,6 +87,6 @@ def kernel(res: OpResult, which: str) -> str:
 @CoverPoint("rowpipe.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("rowpipe.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
 @CoverCross("rowpipe.pressure.cross", items=["rowpipe.pressure.in", "rowpipe.pressure.out"])
-@bus_coverpoint("rowpipe")
+@shell_coverpoints("rowpipe")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

@@ -223,6 +223,16 @@ class test_reset_mid_operation(RowpipeTest):
                              after_cycles=10)
         await self.run_ops(self.tag([head_op(self.rng, "after_soft/head", "BP", 7, 5, 9)]))
 
+@pyuvm.test()
+class test_stream_fuzz(RowpipeTest):
+    """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
+    every job ends in a result or an error code of the map, never a hang; good jobs between them
+    stay bit-exact."""
+
+    async def body(self):
+        await self.fuzz_stream(lambda label: self.small_conv(label))
+
+
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(RowpipeTest):
     """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""

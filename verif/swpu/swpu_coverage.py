@@ -5,7 +5,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from models.methods.swpu import lane_utilization
 from verif.common.cores import active_parameters, load_core
-from verif.common.agents import bus_coverpoint
+from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.swpu.swpu_codec import SwpuCodec
 
@@ -53,6 +53,6 @@ def shape_kind(res: OpResult) -> str:
 @CoverPoint("swpu.error", xf=lambda res: res.err_code, bins=ERRORS)
 @CoverPoint("swpu.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("swpu.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
-@bus_coverpoint("swpu")
+@shell_coverpoints("swpu")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

@@ -132,6 +132,16 @@ class test_reset_mid_operation(SwpuTest):
             lambda label: random_layer_ops(self.rng, label, 9, 2, 3, 19, 0.5, 0.1, phases=("FF",))[0],
             lambda label: random_layer_ops(self.rng, label, 24, 2, 3, 16, 0.3, phases=("FF",))[0])
 
+@pyuvm.test()
+class test_stream_fuzz(SwpuTest):
+    """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
+    every job ends in a result or an error code of the map, never a hang; good jobs between them
+    stay bit-exact."""
+
+    async def body(self):
+        await self.fuzz_stream(lambda label: random_layer_ops(self.rng, label, 9, 2, 3, 19, 0.5, 0.1, phases=("FF",))[0])
+
+
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(SwpuTest):
     """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""

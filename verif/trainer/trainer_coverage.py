@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
-from verif.common.agents import bus_coverpoint
+from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
 from verif.trainer.trainer_codec import CORE_FAULTS, dataflow_of, masking, speculating
 
@@ -104,6 +104,6 @@ def special_kinds(res: OpResult) -> set[str]:
 @CoverPoint("trainer.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"),
             bins=["none", "random", "bursty"])
 @CoverCross("trainer.pressure.cross", items=["trainer.pressure.in", "trainer.pressure.out"])
-@bus_coverpoint("trainer")
+@shell_coverpoints("trainer")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

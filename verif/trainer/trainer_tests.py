@@ -245,6 +245,16 @@ class test_largest_shapes(TrainerTest):
                                    dataflow="compress_A")])
 
 
+@pyuvm.test()
+class test_stream_fuzz(TrainerTest):
+    """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
+    every job ends in a result or an error code of the map, never a hang; good jobs between them
+    stay bit-exact."""
+
+    async def body(self):
+        await self.fuzz_stream(lambda label: spec_op(self.rng, label, 7, 9, 15))
+
+
 @pyuvm.test(expect_fail=True)
 class test_scoreboard_catches_corruption(TrainerTest):
     """Expect-fail twin: one flipped result bit must make the scoreboard fail the test."""
