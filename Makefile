@@ -11,6 +11,7 @@ WAVES   ?= 0
 RECORDS ?=
 SEEDS   ?= 3
 JOBS    ?= auto
+N       ?= 20
 # Cores for compare, area and lint; empty means every core (the manifests verif/*/*_sim_cfg.hjson).
 DESIGNS ?=
 # help runs before setup: the venv's Python if there is one, else the system's (cores.py names
@@ -20,7 +21,7 @@ HELP_PY  = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
-.PHONY: help setup sim test regress compare grid area energy report cov lint bench clean
+.PHONY: help setup sim test regress compare grid area energy report cov lint bench mutate clean
 help:
 	@echo "cores (from verif/*/*_sim_cfg.hjson): $$($(HELP_PY) scripts/cores.py names)"
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
@@ -30,6 +31,7 @@ help:
 	@echo "make energy   (event energy and Accelergy action counts of the last make compare)"
 	@echo "make area [DESIGNS=\"a b\"] | lint [DESIGNS=\"a b\"] | cov [SEEDS=3]   (DESIGNS default: every core)"
 	@echo "make test | regress [SEEDS=3] | bench | clean"
+	@echo "make mutate [DESIGN=dense] [N=20] [SEED=n] [TESTS=a,b]   (RTL mutants against the core's tests)"
 	@echo "what each core's manifest gives compare, area and cov: $(VPY) scripts/cores.py show"
 
 $(VENV)/.installed: requirements.txt scripts/check_system.sh
@@ -75,6 +77,10 @@ energy: setup
 cov: setup
 	@bash scripts/check_system.sh cov
 	$(VPY) scripts/coverage.py --seeds $(SEEDS)
+
+mutate: setup
+	$(VPY) scripts/mutate.py --design $(DESIGN) -n $(N) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
+	    --jobs $(if $(filter auto,$(JOBS)),$$(nproc),$(JOBS))
 
 lint: setup
 	$(VPY) scripts/lint.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)")
