@@ -45,7 +45,6 @@ module buf_drain #(
   logic [31:0] next_q, remaining_q;  // next line to read; beats not yet accepted downstream
   logic inflight_q, inflight_last_q;  // a line arrives from the SRAM this cycle; the frame's last
   logic [SlotW-1:0] inflight_slot_q;  // its place in the beat
-  logic [BeatW-1:0] gather_q;         // lines of the beat being packed, zero in the slots to come
   logic [BeatW-1:0] packed_beat;
   logic fifo_empty, fifo_full, fifo_last;
   logic [BeatW-1:0] fifo_data;
@@ -61,21 +60,37 @@ module buf_drain #(
   // An arriving line completes its beat when it fills the last slot or is the frame's last line;
   // each line read makes at most one beat, so the FIFO room check below counts lines in flight.
   // The frame's last line holds words_i mod LineWords words (all of it when 0): the rest is zeroed.
-  wire [LineWordW-1:0] tail_words = LineWords > 1 ? LineWordW'(words_i) : '0;
+  // Generate blocks, not constant conditions, choose by parameter: no branch is dead in a build.
   logic [LineW-1:0] line;
-  always_comb begin : p_pack
-    line = rdata_i;
-    for (int j = 1; j < LineWords; j++) begin
-      if (inflight_last_q && tail_words != 0 && 32'(tail_words) <= j) begin
-        line[j*WordW +: WordW] = '0;
+  if (LineWords > 1) begin : g_tail
+    wire [LineWordW-1:0] tail_words = LineWordW'(words_i);
+    always_comb begin : p_tail
+      line = rdata_i;
+      for (int j = 1; j < LineWords; j++) begin
+        if (inflight_last_q && tail_words != 0 && 32'(tail_words) <= j) line[j*WordW +: WordW] = '0;
       end
     end
-    packed_beat = gather_q;
-    for (int s = 0; s < Slots; s++) begin
-      if (32'(inflight_slot_q) == s) packed_beat[s*LineW +: LineW] = line;
-    end
+  end else begin : g_whole_line
+    assign line = rdata_i;
   end
   wire push = inflight_q && (32'(inflight_slot_q) == Slots - 1 || inflight_last_q);
+  if (Slots > 1) begin : g_gather
+    logic [BeatW-1:0] gather_q;  // lines of the beat being packed, zero in the slots to come
+    always_comb begin : p_pack
+      packed_beat = gather_q;
+      for (int s = 0; s < Slots; s++) begin
+        if (32'(inflight_slot_q) == s) packed_beat[s*LineW +: LineW] = line;
+      end
+    end
+    always_ff @(posedge clk_i) begin : p_gather
+      inflight_slot_q <= SlotW'(next_q);  // Slots is a power of two
+      if (!rst_ni || soft_reset_i || push) gather_q <= '0;
+      else if (inflight_q) gather_q <= packed_beat;
+    end
+  end else begin : g_one_line
+    assign packed_beat = line;
+    assign inflight_slot_q = '0;
+  end
 
   wire ending = hold_q || marker_q;
   wire reading = next_q < lines_i && remaining_q != 0;
@@ -154,9 +169,6 @@ module buf_drain #(
       marker_q <= marker_d;
     end
     hold_data_q <= hold_data_d;
-    inflight_slot_q <= Slots > 1 ? SlotW'(next_q) : '0;  // Slots is a power of two
-    if (!rst_ni || soft_reset_i || push) gather_q <= '0;
-    else if (inflight_q) gather_q <= packed_beat;
   end
 
   sync_fifo #(.Depth(FifoDepth), .Width(BeatW + 1)) u_fifo (

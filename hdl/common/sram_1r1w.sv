@@ -36,9 +36,9 @@ module sram_1r1w #(
   // One always block for the array and both counters, and one for both range checks: Icarus
   // wakes every block at every clock edge, and a core may have a hundred of these memories.
   always_ff @(posedge clk_i) begin : p_mem
-    if (we_i && Segs == 1) mem[wword] <= Width'(wdata_i);
-    for (int s = 0; s < Segs; s++) begin  // constant part-selects: both simulators take them
-      if (we_i && Segs > 1 && 32'(waddr_i) % Segs == s) mem[wword][s*WriteW +: WriteW] <= wdata_i;
+    // Constant part-selects (both simulators take them); with one segment, the whole word.
+    for (int s = 0; s < Segs; s++) begin
+      if (we_i && 32'(waddr_i) % Segs == s) mem[wword][s*WriteW +: WriteW] <= wdata_i;
     end
     if (re_i) rdata_o <= mem[raddr_i];
     if (!rst_ni || clear_counts_i) begin
