@@ -115,7 +115,8 @@ class OpResult:
     result: np.ndarray | None         # decoded result, None when the job ended in error
     result_beats: int
     counters: dict[str, int]
-    times_ns: dict[str, float]        # load, start, done, end
+    times_ns: dict[str, float]        # load, start, done, end, counters (after the counter reads)
+    error: bool = False               # STATUS.error after the job
 
 
 class OpItem(uvm_sequence_item):
@@ -295,9 +296,10 @@ class OpDriver(uvm_driver):
         result = None if failed else self.codec.join(op, parts, [job.result for job in jobs])
         counters = {name: sum(job.counters[name] for job in jobs) for name in jobs[0].counters}
         times = {"load": jobs[0].times_ns["load"], "start": jobs[0].times_ns.get("start", jobs[0].times_ns["load"]),
-                 "done": jobs[-1].times_ns["done"], "end": jobs[-1].times_ns["end"]}
+                 "done": jobs[-1].times_ns["done"], "end": jobs[-1].times_ns["end"],
+                 "counters": jobs[-1].times_ns["counters"]}
         return OpResult(op, failed[0].err_code if failed else "NONE", not failed, result,
-                        sum(job.result_beats for job in jobs), counters, times)
+                        sum(job.result_beats for job in jobs), counters, times, any(job.error for job in jobs))
 
     async def execute_job(self, op: Operation, preloaded: bool = False) -> OpResult:
         """One job of `op`; with preloaded, its operand frames are already in the buffers (sent while
@@ -345,8 +347,9 @@ class OpDriver(uvm_driver):
         for i in range(csr.map.sram_counters):
             counters[f"SRAM_RD[{i}]"] = await csr.read(f"SRAM_RD[{i}]")
             counters[f"SRAM_WR[{i}]"] = await csr.read(f"SRAM_WR[{i}]")
+        times["counters"] = get_sim_time("ns")
         await csr.write("CTRL", irq_clear=1)
-        return OpResult(op, err_code, bool(status["done"]), result, len(beats), counters, times)
+        return OpResult(op, err_code, bool(status["done"]), result, len(beats), counters, times, bool(status["error"]))
 
 
 # ------------------------------------------------------------------ scoreboard
@@ -380,6 +383,8 @@ class Scoreboard(uvm_subscriber):
         self.failures += self.codec.check(op, res)
         if res.err_code != want_error:
             self.failures.append(f"{op.op_id}: ERR_CODE {res.err_code}, expected {want_error}")
+        if res.error != (want_error != "NONE"):
+            self.failures.append(f"{op.op_id}: STATUS.error is {int(res.error)} with ERR_CODE {res.err_code}")
         if op.fault not in (None,) + RUNNING_FAULTS:
             if res.done:
                 self.failures.append(f"{op.op_id}: a job with fault {op.fault} reported done")
@@ -408,9 +413,25 @@ class Scoreboard(uvm_subscriber):
         if self.codec.sram_counter_of_dest is not None:
             for i, words in self.codec.loaded_words(op).items():
                 checks[f"SRAM_WR[{i}] (operand loads)"] = (c[f"SRAM_WR[{i}]"], words)
+        # The driver sends operands only while the core is idle (s_axis_tready high), and a sink that
+        # never pauses never stalls the result stream.
+        checks["IN_STALL"] = (c["IN_STALL"], 0)
+        if op.meta.get("out_pause", "none") == "none":
+            checks["OUT_STALL (the sink never paused)"] = (c["OUT_STALL"], 0)
         for name, (got, want) in checks.items():
             if got != want:
                 self.failures.append(f"{op.op_id}: {name} is {got}, expected {want}")
+        # Counters bounded by others and by the simulated time from the job's perf_clear to the reads
+        # (an operation of several jobs: each job's counters start at its own perf_clear).
+        t = res.times_ns
+        elapsed = ((t["end"] - t["load"]) // CLOCK_NS, (t["counters"] - t["load"]) // CLOCK_NS + 1)
+        one_job = op.fault is not None or len(self.codec.split(op)) == 1
+        bounds = {"OUT_STALL": (0, c["CYC_DRAIN"]),
+                  "CYC_TOTAL": (max(c["CYC_COMPUTE"] + c["CYC_DRAIN"], elapsed[0] - 20 if one_job else 0),
+                                elapsed[1])}
+        for name, (low, high) in bounds.items():
+            if not low <= c[name] <= high:
+                self.failures.append(f"{op.op_id}: {name} is {c[name]}, expected {low} .. {high}")
 
     def check_phase(self):
         for failure in self.failures:
