@@ -605,7 +605,7 @@ class AccelBaseTest(uvm_test):
         finally:
             polling.cancel()
             self.bus_monitor.stop()
-            cocotb.log.info(f"bus pressure: seen {sorted(events)}")
+            self.logger.info(f"bus pressure: seen {sorted(events)}")
             self.csr.set_pause(lambda: None)
 
     async def poll_csr(self, events: set[str]):
