@@ -17,6 +17,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time
+from cocotbext.axi import AxiStreamFrame
 from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
                    uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
 
@@ -863,7 +864,36 @@ class AccelBaseTest(uvm_test):
         busy = make_op("priority_busy_over_phase")
         busy.fault = "busy_bad_phase"
         await self.run_ops(self.tag([busy]))
+        code = await self.start_during_reload(make_op("reload"))
+        if code != "NOT_LOADED":
+            failures.append(f"start while a loaded buffer is reloaded: ERR_CODE {code}, expected NOT_LOADED")
+        await self.run_ops(self.tag([make_op("after_reload")]))
         assert not failures, "error priority broken: " + "; ".join(failures)
+
+    async def start_during_reload(self, op: Operation) -> str:
+        """Load every frame of `op`, then send its first frame again and write CTRL.start while that
+        frame is half in: the buffer is no longer loaded, so the start must end in NOT_LOADED (and not
+        run on a half-written buffer). Returns the ERR_CODE name; the frame is then finished."""
+        codec, csr = self.codec, self.csr
+        await csr.write("CTRL", perf_clear=1, irq_clear=1)
+        for name, value in codec.csr_writes(op):
+            await csr.write(name, value)
+        frames = codec.frames(op)
+        for dest, beats in frames:
+            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        dest, beats = next((d, b) for d, b in frames if len(b) > 1)
+        half = len(beats) // 2
+        self.source.set_pause(itertools.chain([0] * half, itertools.repeat(1)))  # stop after `half` beats
+        resend = cocotb.start_soon(self.source.model.send(AxiStreamFrame(beats, tdest=dest)))
+        await ClockCycles(self.dut.clk, 2 * half + 20)
+        await csr.write("CTRL", start=1)
+        await ClockCycles(self.dut.clk, 4)
+        code = csr.map.decode_error((await csr.read_fields("ERR_CODE"))["code"])
+        self.source.set_pause(None)
+        await resend
+        await bounded(self.source.model.wait(), 20 * len(beats) + 1000, "the reloaded frame")
+        await csr.write("CTRL", irq_clear=1)
+        return code
 
     async def body(self):
         await self.run_ops(self.operations())
