@@ -217,15 +217,9 @@ def write_image(path: Path, codec, op, beat_bits: int) -> int:
 
 def check_result(op, result: np.ndarray | None) -> tuple[bool, str]:
     from models import golden
-    from verif.common.env import describe_mismatch
-    expected = golden.gemm_fp16(op.operands["a"], op.operands["b"])
-    if result is None:
-        return False, "no result"
-    if result.shape != expected.shape:
-        return False, f"result shape {result.shape}, expected {expected.shape}"
-    if not np.array_equal(result.view(np.uint32), expected.view(np.uint32)):
-        return False, describe_mismatch(expected, result)
-    return True, "bit-exact with models.golden.gemm_fp16"
+    from verif.common.env import result_mismatch
+    why = result_mismatch(golden.gemm_fp16(op.operands["a"], op.operands["b"]), result)
+    return why is None, why or "bit-exact with models.golden.gemm_fp16"
 
 
 # ------------------------------------------------------------------ the paths

@@ -367,6 +367,18 @@ def describe_mismatch(expected: np.ndarray, actual: np.ndarray, limit: int = 5) 
     return "\n".join(lines)
 
 
+def result_mismatch(expected: np.ndarray, actual: np.ndarray | None) -> str | None:
+    """Why `actual` is not bit-identical to `expected` (no result, another shape, the first differing
+    elements), or None when it is."""
+    if actual is None:
+        return "no result"
+    if actual.shape != expected.shape:
+        return f"result shape {actual.shape}, expected {expected.shape}"
+    if not np.array_equal(actual.view(np.uint32), expected.view(np.uint32)):
+        return f"result mismatch\n{describe_mismatch(expected, actual)}"
+    return None
+
+
 class Scoreboard(uvm_subscriber):
     """Checks every result bit for bit against models/, every error code against the fault, and the
     performance counters against what the operation must produce; fails the test in check_phase."""
@@ -397,12 +409,8 @@ class Scoreboard(uvm_subscriber):
         actual = res.result.copy()
         if self.corrupt:  # the expect-fail twin: one flipped bit must be caught
             actual.view(np.uint32).flat[0] ^= 1
-        expected = self.codec.expected(op)
-        if actual.shape != expected.shape or not np.array_equal(actual.view(np.uint32), expected.view(np.uint32)):
-            if actual.shape != expected.shape:
-                self.failures.append(f"{op.op_id}: result shape {actual.shape}, expected {expected.shape}")
-            else:
-                self.failures.append(f"{op.op_id}: result mismatch\n{describe_mismatch(expected, actual)}")
+        if why := result_mismatch(self.codec.expected(op), actual):
+            self.failures.append(f"{op.op_id}: {why}")
         _, effectual = self.codec.macs(op)
         c = res.counters
         checks = {
@@ -687,11 +695,9 @@ class AccelBaseTest(uvm_test):
         results = [await first, await driver.execute_job(op, preloaded=True)]
         expected = codec.expected(op)
         for which, res in zip(("first", "second (preloaded)"), results):
-            assert res.err_code == "NONE" and res.result is not None, \
-                f"{op.op_id}: the {which} job ended with {res.err_code}, done={res.done}"
-            assert res.result.shape == expected.shape and \
-                np.array_equal(res.result.view(np.uint32), expected.view(np.uint32)), \
-                f"{op.op_id}: the {which} job's result differs\n{describe_mismatch(expected, res.result)}"
+            assert res.err_code == "NONE", f"{op.op_id}: the {which} job ended with {res.err_code}, done={res.done}"
+            why = result_mismatch(expected, res.result)
+            assert why is None, f"{op.op_id}: the {which} job: {why}"
 
     async def interrupt(self, op: Operation, when: str, soft: bool, after_cycles: int = 20):
         """Start `op`, then reset the core `after_cycles` into its configuration (when="config": after
@@ -787,9 +793,8 @@ class AccelBaseTest(uvm_test):
         sent and the one on the bus are the job's own, then a marker beat (every data bit 1, tlast)
         unless that beat was the last; the core is idle, not draining, and takes the next job."""
         full = await self.drain_job(op)
-        result = self.codec.decode_frame(op, full)
-        assert result is not None and np.array_equal(result.view(np.uint32), self.codec.expected(op).view(np.uint32)), \
-            f"{op.op_id}: result mismatch before the soft-reset runs"
+        why = result_mismatch(self.codec.expected(op), self.codec.decode_frame(op, full))
+        assert why is None, f"{op.op_id}: before the soft-reset runs: {why}"
         marker = (1 << len(self.dut.m_axis_tdata)) - 1
         for stalled, after in ((True, 3), (False, 2)):   # stalled: a second soft reset while the frame ends
             cut = await self.drain_job(op, soft_reset_after=after, stalled=stalled, soft_resets=1 + stalled)
