@@ -12,6 +12,8 @@ RECORDS ?=
 SEEDS   ?= 3
 JOBS    ?= auto
 N       ?= 20
+# make regress / cov on an existing Dask cluster (tcp://host:8786); empty: a LocalCluster here.
+SCHEDULER ?=
 # Cores for compare, area and lint; empty means every core (the manifests verif/*/*_sim_cfg.hjson).
 DESIGNS ?=
 # help runs before setup: the venv's Python if there is one, else the system's (cores.py names
@@ -21,7 +23,7 @@ HELP_PY  = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
-.PHONY: help setup sim test regress compare grid area energy report cov lint bench mutate clean
+.PHONY: help setup sim test regress scheduler worker compare grid area energy report cov lint bench mutate clean
 help:
 	@echo "cores (from verif/*/*_sim_cfg.hjson): $$($(HELP_PY) scripts/cores.py names)"
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
@@ -30,7 +32,8 @@ help:
 	@echo "make report [DESIGNS=\"a b\"]   (area + compare + energy, then build/report/index.html)"
 	@echo "make energy   (event energy and Accelergy action counts of the last make compare)"
 	@echo "make area [DESIGNS=\"a b\"] | lint [DESIGNS=\"a b\"] | cov [SEEDS=3]   (DESIGNS default: every core)"
-	@echo "make test | regress [SEEDS=3] | bench | clean"
+	@echo "make test | regress [SEEDS=3] [DESIGNS=\"a b\"] [TESTS=a,b] [SCHEDULER=tcp://host:8786] | bench | clean"
+	@echo "make scheduler | worker SCHEDULER=tcp://host:8786 [JOBS=n]   (a Dask cluster for regress/cov)"
 	@echo "make mutate [DESIGN=dense] [N=20] [SEED=n] [TESTS=a,b]   (RTL mutants against the core's tests)"
 	@echo "what each core's manifest gives compare, area and cov: $(VPY) scripts/cores.py show"
 
@@ -51,8 +54,19 @@ test: setup
 	$(VPY) -m pytest -n 2 --dist loadgroup -q models/tests scripts/tests verif
 
 regress: setup
-	$(VPY) -m pytest -m regress -n $(JOBS) -q verif/test_regress.py --seeds $(SEEDS) \
-	    --junitxml=build/regress/junit.xml
+	$(VPY) scripts/regress.py --seeds $(SEEDS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+	    $(if $(filter-out auto,$(JOBS)),--workers $(JOBS)) $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") \
+	    $(if $(TESTS),--tests $(TESTS))
+
+# A Dask cluster for make regress/cov SCHEDULER=tcp://host:8786: `make scheduler` on one host, `make
+# worker` on each host that shares this folder at the same path (tasks import verif.common.regression).
+scheduler: setup
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/dask scheduler --port 8786
+
+worker: setup
+	@test -n "$(SCHEDULER)" || { echo "usage: make worker SCHEDULER=tcp://host:8786 [JOBS=n]"; exit 2; }
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/dask worker $(SCHEDULER) --nthreads 1 \
+	    --nworkers $(if $(filter-out auto,$(JOBS)),$(JOBS),$$(nproc))
 
 compare: setup
 	$(VPY) scripts/compare.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") $(if $(RECORDS),--records $(RECORDS))
@@ -76,7 +90,7 @@ energy: setup
 
 cov: setup
 	@bash scripts/check_system.sh cov
-	$(VPY) scripts/coverage.py --seeds $(SEEDS)
+	SCHEDULER=$(SCHEDULER) $(VPY) scripts/coverage.py --seeds $(SEEDS)
 
 mutate: setup
 	$(VPY) scripts/mutate.py --design $(DESIGN) -n $(N) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \

@@ -35,16 +35,17 @@ REGRESS = ROOT / "build" / "regress"
 COV_TAG = "verilator-cov"  # runner.BuildOptions("verilator", coverage=True).tag; sizes add "-<param><value>"
 
 
-def run_dirs() -> list[Path]:
+def run_dirs(out: Path = REGRESS) -> list[Path]:
     """The coverage regression's folders: the default size and each further size of a core."""
-    return sorted(REGRESS.glob(COV_TAG + "*"))
+    return sorted(Path(out).glob(COV_TAG + "*"))
 KINDS = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle"}  # branch points count as lines
 
 
 def run_regression(seeds: int) -> int:
-    cmd = [sys.executable, "-m", "pytest", "-m", "regress", "-n", "auto", "-q", "verif/test_regress.py",
-           "--seeds", str(seeds), "--coverage-build", f"--junitxml={OUT / 'junit.xml'}"]
-    print("[cov] regression on the coverage build:", " ".join(cmd[2:]), flush=True)
+    """make regress's engine (scripts/regress.py: Dask, SCHEDULER= for a cluster) on the coverage build."""
+    cmd = [sys.executable, "scripts/regress.py", "--seeds", str(seeds), "--coverage-build",
+           "--junit", str(OUT / "junit.xml")]
+    print("[cov] regression on the coverage build:", " ".join(cmd[1:]), flush=True)
     return subprocess.run(cmd, cwd=ROOT).returncode
 
 
@@ -143,18 +144,34 @@ def code_html(dat_files: list[Path]) -> str | None:
     return "code/index.html"
 
 
+def run_files(pattern: str, out: Path = REGRESS, core_name: str = "") -> list[Path]:
+    """Files of the finished runs (of one core) under a regression folder. A job works in a hidden
+    scratch folder until it completes (verif/common/regression.py): those are not runs."""
+    return sorted(p for d in run_dirs(out) for p in (d / core_name).rglob(pattern)
+                  if not any(part.startswith(".") for part in p.relative_to(d).parts))
+
+
+def functional_files(core_name: str, out: Path = REGRESS) -> list[Path]:
+    """The per-run cocotb-coverage exports of a core (one per test run) under a regression folder."""
+    return run_files("coverage_*.yml", out, core_name)
+
+
+def merge_functional(files: list[Path], merged: Path) -> dict:
+    """cocotb-coverage's merge of per-run exports, written to `merged` and returned as a dict."""
+    import yaml
+    from cocotb_coverage.coverage import merge_coverage
+    merge_coverage(lambda *a, **k: None, str(merged), *map(str, files))
+    return yaml.safe_load(merged.read_text())
+
+
 def functional_coverage(core_name: str) -> dict:
     """Merge the core's per-test cocotb-coverage exports and lay them onto its testplan."""
     import hjson
-    import yaml
-    from cocotb_coverage.coverage import merge_coverage
     core = load_core(core_name)
-    files = sorted(str(p) for d in run_dirs() for p in (d / core_name).rglob("coverage_*.yml"))
+    files = functional_files(core_name)
     if not files:
         return {"core": core_name, "error": "no functional coverage files (did the regression run?)"}
-    merged = OUT / f"functional_{core_name}.yml"
-    merge_coverage(lambda *a, **k: None, str(merged), *files)
-    db = yaml.safe_load(merged.read_text())
+    db = merge_functional(files, OUT / f"functional_{core_name}.yml")
     plan = hjson.loads(core.testplan.read_text())
     features = []
     for feature in plan["features"]:
@@ -229,7 +246,7 @@ def main(argv=None) -> int:
         for d in run_dirs():
             shutil.rmtree(d, ignore_errors=True)
         status = run_regression(args.seeds)
-    dat_files = sorted(p for d in run_dirs() for p in d.rglob("coverage.dat"))
+    dat_files = run_files("coverage.dat")
     if not dat_files:
         print("[cov] FAILED: no coverage.dat files: the regression produced nothing"
               + (f" (it exited {status})" if status else ""))

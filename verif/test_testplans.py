@@ -8,7 +8,7 @@ import hjson
 import pytest
 
 from verif.common.cores import core_names, load_core
-from verif.test_regress import pyuvm_test_names
+from verif.common.regression import pyuvm_test_names
 
 
 def coverpoint_names(core) -> set[str]:

@@ -18,11 +18,11 @@ misspelt key cannot be silently ignored):
   parameters          {name: int}: given to the RTL with -G at every build and read by the
                       testbench (runner, lint, testbenches, coverage models).
   sizes               list of {name: int}, default []: further array sizes the core is built and
-                      tested at, each a partial override of `parameters` (verif/test_regress.py:
+                      tested at, each a partial override of `parameters` (verif/common/regression.py:
                       `make regress` runs every test at the default size and the smoke tests at each
                       other size; the testbench reads the size it runs at with active_parameters()).
   test_module         string, required: the Python module of the core's pyuvm tests (runner,
-                      verif/test_regress.py, verif/test_testplans.py).
+                      verif/common/regression.py, verif/test_testplans.py).
   testplan            path, required: verif/<core>/data/<core>_testplan.hjson (verif/test_testplans.py,
                       scripts/coverage.py: the coverpoints whose bins `make cov` requires).
   smoke_tests         strings: what `make test` runs on both simulators (verif/test_cores.py).
