@@ -35,9 +35,10 @@ REGRESS = ROOT / "build" / "regress"
 COV_TAG = "verilator-cov"  # runner.BuildOptions("verilator", coverage=True).tag; sizes add "-<param><value>"
 
 
-def run_dirs(out: Path = REGRESS) -> list[Path]:
-    """The coverage regression's folders: the default size and each further size of a core."""
-    return sorted(Path(out).glob(COV_TAG + "*"))
+def run_dirs(out: Path | None = None) -> list[Path]:
+    """The coverage regression's folders (under `out`, default REGRESS): the default size and each
+    further size of a core."""
+    return sorted(Path(out or REGRESS).glob(COV_TAG + "*"))
 KINDS = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle"}  # branch points count as lines
 
 
@@ -144,14 +145,14 @@ def code_html(dat_files: list[Path]) -> str | None:
     return "code/index.html"
 
 
-def run_files(pattern: str, out: Path = REGRESS, core_name: str = "") -> list[Path]:
+def run_files(pattern: str, out: Path | None = None, core_name: str = "") -> list[Path]:
     """Files of the finished runs (of one core) under a regression folder. A job works in a hidden
     scratch folder until it completes (verif/common/regression.py): those are not runs."""
     return sorted(p for d in run_dirs(out) for p in (d / core_name).rglob(pattern)
                   if not any(part.startswith(".") for part in p.relative_to(d).parts))
 
 
-def functional_files(core_name: str, out: Path = REGRESS) -> list[Path]:
+def functional_files(core_name: str, out: Path | None = None) -> list[Path]:
     """The per-run cocotb-coverage exports of a core (one per test run) under a regression folder."""
     return run_files("coverage_*.yml", out, core_name)
 

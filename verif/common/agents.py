@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections.abc import Iterator
 
 import cocotb
 import numpy as np
+from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 from cocotb_coverage.coverage import CoverPoint
 from cocotbext.axi import (AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink,
                            AxiStreamSource)
 
 from verif.common.csr_map import CsrMap
+from verif.common.runner import CLOCK_NS, NATIVE_CLOCK_ENV
 
-CLOCK_NS = 10
+
+def start_clock(clk) -> None:
+    """The testbench clock: cocotb's GPI clock, unless the simulator's main toggles clk itself
+    (Verilator builds of verif/common/runner.py, which then set NATIVE_CLOCK_ENV)."""
+    if not os.environ.get(NATIVE_CLOCK_ENV):
+        cocotb.start_soon(Clock(clk, CLOCK_NS, unit="ns", impl="gpi").start(start_high=False))
 
 
 class ChannelTimeout(AssertionError):

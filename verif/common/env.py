@@ -14,7 +14,6 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time
 from cocotbext.axi import AxiStreamFrame
@@ -22,7 +21,7 @@ from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_e
                    uvm_sequence_item, uvm_sequencer, uvm_subscriber, uvm_test)
 
 from verif.common.agents import (CLOCK_NS, BusMonitor, CsrAgent, OperandSource, ResultSink, bounded, ceil_div,
-                                  pause_pattern, wait_irq, words_of_beats)
+                                  pause_pattern, start_clock, wait_irq, words_of_beats)
 from verif.common.csr_map import CsrMap
 
 # Faults a sequence can inject, and the ERR_CODE each must produce (names from accel_common.rdl).
@@ -908,7 +907,7 @@ class AccelBaseTest(uvm_test):
         run_seed = os.environ.get("COCOTB_RANDOM_SEED", "?")
         self.logger.info(f"seed {run_seed}: reproduce with SEED={run_seed} TESTS={test_name(self)} "
                          f"(cocotb derives this test's seed {self.seed} from it and the test's name)")
-        cocotb.start_soon(Clock(self.dut.clk, CLOCK_NS, unit="ns", impl="gpi").start(start_high=False))
+        start_clock(self.dut.clk)
         self.dut.rst_n.value = 0
         self.dut.s_axis_tvalid.value = 0
         self.dut.m_axis_tready.value = 0

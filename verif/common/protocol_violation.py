@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from verif.common.agents import CLOCK_NS, CsrAgent, bounded, wait_irq
+from verif.common.agents import CsrAgent, bounded, start_clock, wait_irq
 from verif.common.cores import baseline_core, load_core
 from verif.common.csr_map import load_csr_map
 
@@ -25,7 +24,7 @@ async def busy_core(dut):
     test_module = __import__(CORE.test_module, fromlist=["_"])
     csr_map = load_csr_map(CORE.rdl)
     codec = test_module.DenseCodecFromManifest(csr_map)
-    cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns", impl="gpi").start(start_high=False))
+    start_clock(dut.clk)
     dut.rst_n.value = 0
     dut.s_axis_tvalid.value = 0
     dut.m_axis_tready.value = 1

@@ -120,15 +120,59 @@ def public_ports_vlt(core: CoreConfig) -> Path:
     return path
 
 
+CLOCK_NS = 10  # the testbench's clock period
+# Verilator runs toggle clk in the simulator's main, every NATIVE_CLOCK_ENV precision units (1 ps,
+# the runner's timescale): cocotb's GPI clock costs a VPI write and a new timer per edge, 37 % of a
+# long dense GEMM's time (make bench). The testbench starts a cocotb Clock only without it.
+NATIVE_CLOCK_ENV = "ACCEL_NATIVE_CLOCK_HALF_PERIOD"
+NATIVE_CLOCK_PATCHES = [
+    # (anchor in cocotb's share/lib/verilator/verilator.cpp, text inserted after it)
+    ('#include <string>  // std::string\n',
+     '#include <cstdlib>  // getenv (clk toggled here: verif/common/runner.py)\n'),
+    ('std::unique_ptr<Vtop> top(new Vtop(""));\n',
+     '    // ' + NATIVE_CLOCK_ENV + '=<half period in precision units>: clk toggled here, not via VPI\n'
+     '    vluint64_t clk_half = 0, clk_next = ~0ULL;\n'
+     '    if (const char *s = std::getenv("' + NATIVE_CLOCK_ENV + '")) clk_half = std::strtoull(s, nullptr, 10);\n'
+     '    if (clk_half) { clk_next = clk_half; top->clk = 0; }\n'),
+    ('vluint64_t next_time = std::min(next_time_cocotb, next_time_timing);\n',
+     '        next_time = std::min(next_time, clk_next);\n'),
+    # Before the timed callbacks, as cocotb's clock timer was: RisingEdge(clk) sees every edge.
+    ('VerilatedVpi::callCbs(cbNextSimTime);\n',
+     '        if (main_time == clk_next) { top->clk = !top->clk; clk_next += clk_half; }\n'),
+]
+
+
+def native_clock_main() -> Path:
+    """cocotb's own Verilator main with NATIVE_CLOCK_PATCHES, in build/gen/ (rewritten only when
+    cocotb's changes, as a newer file would rebuild every model)."""
+    import cocotb_tools.config
+    src = (cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp").read_text()
+    for anchor, insert in NATIVE_CLOCK_PATCHES:
+        if src.count(anchor) != 1:
+            raise RuntimeError(f"cocotb's verilator.cpp changed: cannot find {anchor.strip()!r}")
+        src = src.replace(anchor, anchor + insert)
+    out = ROOT / "build" / "gen" / "verilator_native_clock.cpp"
+    if not out.exists() or out.read_text() != src:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(src)
+    return out
+
+
 def _verilator_runner(vlt: Path):
-    """cocotb's Verilator runner with --public-flat-rw replaced by the ports-only control file."""
+    """cocotb's Verilator runner with --public-flat-rw replaced by the ports-only control file and
+    its main by native_clock_main()."""
     from cocotb_tools.runner import Verilator
+    main_cpp = native_clock_main()
 
     class PortsOnlyVerilator(Verilator):
         def _build_command(self):
             cmds = super()._build_command()
             verilate = cmds[0]
             verilate[verilate.index("--public-flat-rw")] = str(vlt)
+            stock = [i for i, arg in enumerate(verilate) if arg.endswith("/verilator.cpp")]
+            if len(stock) != 1:
+                raise RuntimeError("cocotb's Verilator command changed: no one verilator.cpp to replace")
+            verilate[stock[0]] = str(main_cpp)
             return cmds
     return PortsOnlyVerilator()
 
@@ -232,6 +276,8 @@ def run(core: CoreConfig, opts: BuildOptions, test_dir: Path, *, tests: list[str
            # cocotb rewrites the asserts of every imported *.py (numpy, systemrdl, ...) by default:
            # 2.2 of a dense job's 2.8 s. Only the test modules' asserts need pytest's messages.
            "COCOTB_REWRITE_ASSERTION_FILES": "*_tests.py"}
+    if opts.sim == "verilator":
+        env[NATIVE_CLOCK_ENV] = str(CLOCK_NS * 1000 // 2)  # ps, the runner's precision
     env.update(extra_env or {})
     with environment(env):
         try:

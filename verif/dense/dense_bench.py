@@ -27,7 +27,7 @@ import cocotb
 import numpy as np
 import pyuvm
 from cocotb.queue import Queue
-from cocotb.triggers import ClockCycles, Lock, RisingEdge, Timer
+from cocotb.triggers import Lock, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 
 from models import golden
@@ -199,25 +199,7 @@ class LeanResultSink:
 
 
 class BenchTest(DenseTest):
-    """DenseTest, plus the clock experiment: with BENCH_CPP_CLOCK_HALF set, the simulator's main
-    (scripts/bench.py, cpp_clock_main) toggles clk and the test starts no cocotb Clock; otherwise
-    exactly AccelBaseTest.run_phase."""
-
-    async def run_phase(self):
-        if not os.environ.get("BENCH_CPP_CLOCK_HALF"):
-            await super().run_phase()
-            return
-        # AccelBaseTest.run_phase without the Clock
-        self.raise_objection()
-        self.logger.info(f"seed {self.seed} (reproduce with SEED={self.seed}); clk toggled by the simulator's main")
-        self.dut.rst_n.value = 0
-        self.dut.s_axis_tvalid.value = 0
-        self.dut.m_axis_tready.value = 0
-        await ClockCycles(self.dut.clk, 3)
-        self.attach_bus()
-        await self.reset()
-        await self.body()
-        self.drop_objection()
+    """DenseTest with the bench's operations; its clock is the runner's (native on Verilator)."""
 
 
 class LeanAxiLite:
