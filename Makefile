@@ -20,6 +20,9 @@ DESIGNS ?=
 # needs only the standard library).
 HELP_PY  = $(if $(wildcard $(VPY)),$(VPY),$(PYTHON))
 
+# The Debian packages each target uses (scripts/check_system.sh installs the missing ones as root).
+SYSTEM = @bash scripts/check_system.sh
+
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
@@ -48,12 +51,15 @@ $(VENV)/.installed: requirements.txt scripts/check_system.sh
 setup: $(VENV)/.installed
 
 sim: setup
+	$(SYSTEM) $(SIM)
 	@for s in $(SIM); do $(VPY) scripts/sim.py $(SIM_ARGS) --sim $$s || exit 1; done
 
 test: setup
+	$(SYSTEM) icarus verilator
 	$(VPY) -m pytest -n 2 --dist loadgroup -q models/tests scripts/tests verif
 
 regress: setup
+	$(SYSTEM) verilator
 	$(VPY) scripts/regress.py --seeds $(SEEDS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
 	    $(if $(filter-out auto,$(JOBS)),--workers $(JOBS)) $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") \
 	    $(if $(TESTS),--tests $(TESTS))
@@ -64,14 +70,17 @@ scheduler: setup
 	PYTHONPATH=$(CURDIR) $(VENV)/bin/dask scheduler --port 8786
 
 worker: setup
+	$(SYSTEM) verilator
 	@test -n "$(SCHEDULER)" || { echo "usage: make worker SCHEDULER=tcp://host:8786 [JOBS=n]"; exit 2; }
 	PYTHONPATH=$(CURDIR) $(VENV)/bin/dask worker $(SCHEDULER) --nthreads 1 \
 	    --nworkers $(if $(filter-out auto,$(JOBS)),$(JOBS),$$(nproc))
 
 compare: setup
+	$(SYSTEM) verilator
 	$(VPY) scripts/compare.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") $(if $(RECORDS),--records $(RECORDS))
 
 grid: setup
+	$(SYSTEM) verilator
 	$(VPY) scripts/grid.py
 
 area: setup
@@ -79,6 +88,7 @@ area: setup
 
 # One page over every core: whole-core area first (compare reads it for iso-area), then compare, then the page.
 report: setup
+	$(SYSTEM) verilator
 	$(VPY) scripts/area.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") --json build/area.json --png build/area.png
 	$(VPY) scripts/compare.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)") $(if $(RECORDS),--records $(RECORDS))
 	$(VPY) scripts/energy.py
@@ -89,17 +99,19 @@ energy: setup
 	$(VPY) scripts/energy.py
 
 cov: setup
-	@bash scripts/check_system.sh cov
+	$(SYSTEM) verilator cov
 	SCHEDULER=$(SCHEDULER) $(VPY) scripts/coverage.py --seeds $(SEEDS)
 
 mutate: setup
+	$(SYSTEM) verilator
 	$(VPY) scripts/mutate.py --design $(DESIGN) -n $(N) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
-	    --jobs $(if $(filter auto,$(JOBS)),$$(nproc),$(JOBS))
+	    --jobs $(if $(filter auto,$(JOBS)),$$(nproc),$(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 lint: setup
 	$(VPY) scripts/lint.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)")
 
 bench: setup
+	$(SYSTEM) icarus verilator
 	$(VPY) scripts/bench.py
 
 clean:

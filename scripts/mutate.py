@@ -1,10 +1,13 @@
 """RTL mutation testing: how many small bugs in a core's RTL (and the shell's) its own tests catch.
 
 Usage: python scripts/mutate.py --design dense [-n 20] [--seed 1] [--jobs 2] [--tests a,b]
+                                [--scheduler tcp://host:8786]
 Finds every mutation site in the core's sources (its own RTL and the shell's, as the manifest lists
 them), draws -n of them with --seed, and runs each mutant against the core's tests (default: its
-manifest smoke_tests) on Verilator, --jobs at a time, each in its own copy of the tree (hard links
-but the mutated file), after a control run of the unmutated copy that must pass. Mutations:
+manifest smoke_tests) on Verilator, each in its own copy of the tree (hard links but the mutated
+file), after a control run of the unmutated copy that must pass. The mutants are jobs on the
+regression's engine (verif/common/regression.py): a LocalCluster of --jobs workers, or the Dask
+cluster at --scheduler (or SCHEDULER), whose workers share this folder. Mutations:
   operator     a binary operator swapped: + -, && ||, == !=, < <=, > >=, & |
   negate       an if condition negated
   constant     a one-bit constant flipped (1'b0 <-> 1'b1), a decimal constant in an expression +1
@@ -17,7 +20,6 @@ survivors' diffs: each is a missing check or an equivalent mutant (README, "Muta
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import difflib
 import json
 import os
@@ -31,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
+from verif.common import regression  # noqa: E402
 
 TREE = ("hdl", "verif", "models", "scripts", "Makefile", "requirements.txt")  # what a mutant's copy holds
 SWAPS = {"+": "-", "-": "+", "&&": "||", "||": "&&", "==": "!=", "!=": "==", "<": "<=", "<=": "<",
@@ -170,6 +173,20 @@ def score(mutants: list[Mutant]) -> dict:
     return {"all": of(mutants), "by_file": {f: of([m for m in mutants if m.file == f]) for f in files}}
 
 
+def run_all(chosen: list[Mutant], submit, timeout_s: int) -> list[Mutant]:
+    """Every mutant as a job (submit(index, mutant) -> future), with progress and an ETA."""
+    from distributed import as_completed
+    t0, done = time.time(), []
+    futures = [submit(i, m) for i, m in enumerate(chosen)]
+    for fut in as_completed(futures, timeout=timeout_s * len(chosen) + 60):
+        m = fut.result()
+        done.append(m)
+        eta = (time.time() - t0) / len(done) * (len(chosen) - len(done))
+        print(f"[mutate] {len(done)}/{len(chosen)} {m.outcome:8} {m.file}:{m.line} {m.kind}"
+              f"  (ETA {eta:.0f} s)", flush=True)
+    return done
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--design", required=True, help=f"one of: {', '.join(core_names())}")
@@ -178,6 +195,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--tests", default="", help="comma-separated tests (default: the manifest smoke_tests)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds a mutant's run may take (default 900)")
+    parser.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or None,
+                        help="tcp://host:port of a Dask scheduler (default: a LocalCluster of --jobs workers)")
     args = parser.parse_args(argv)
     if args.design not in core_names():
         parser.error(f"unknown design {args.design!r}; choose from {', '.join(core_names())}")
@@ -194,21 +213,17 @@ def main(argv=None) -> int:
     out = ROOT / "build" / "mutate" / args.design
     out.mkdir(parents=True, exist_ok=True)
     print(f"[mutate] {args.design}: {len(candidates)} sites in {len(mutable_sources(args.design))} files; "
-          f"running {len(chosen)} mutants against {', '.join(tests)} ({args.jobs} at a time)", flush=True)
-    control = run_mutant(len(chosen), None, args.design, tests, out / "trees", args.timeout)
+          f"running {len(chosen)} mutants against {', '.join(tests)} on {args.scheduler or f'{args.jobs} local workers'}",
+          flush=True)
+    with regression.connect(args.scheduler, args.jobs) as client:
+        def submit(i, mutant):
+            return client.submit(run_mutant, i, mutant, args.design, tests, out / "trees", args.timeout, pure=False)
+        control = submit(len(chosen), None).result(timeout=args.timeout + 60)
+        if control.outcome == "survived":
+            done = run_all(chosen, submit, args.timeout)
     if control.outcome != "survived":
         raise SystemExit(f"[mutate] the unmutated tree does not pass its tests ({control.outcome}: {control.detail}); "
                          "fix that first: no mutant could be scored")
-    t0, done = time.time(), []
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_mutant, i, m, args.design, tests, out / "trees", args.timeout)
-                   for i, m in enumerate(chosen)]
-        for fut in concurrent.futures.as_completed(futures):
-            m = fut.result()
-            done.append(m)
-            eta = (time.time() - t0) / len(done) * (len(chosen) - len(done))
-            print(f"[mutate] {len(done)}/{len(chosen)} {m.outcome:8} {m.file}:{m.line} {m.kind}"
-                  f"  (ETA {eta:.0f} s)", flush=True)
     done.sort(key=lambda m: (m.file, m.line, m.after))
     result = {"design": args.design, "tests": tests, "seed": args.seed, "sites": len(candidates),
               "score": score(done), "mutants": [{**asdict(m), "diff": m.diff()} for m in done]}
