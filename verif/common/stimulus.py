@@ -1,5 +1,5 @@
 """Random operands every FP16 core's stimulus draws from (one definition of "random FP16 values at a
-sparsity, with special values")."""
+sparsity, with special values"), and the special encodings its coverage looks for."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,3 +26,15 @@ def random_matrix(rng: np.random.Generator, shape, sparsity: float = 0.0, specia
         pick = rng.random(shape) < nans
         x.view(np.uint16)[pick] = rng.choice(FP16_NAN_BITS, size=int(pick.sum()))
     return x
+
+
+FP16_SPECIAL_KINDS = ("subnormal", "nan", "inf", "negative_zero")  # coverage bins of <core>.operand_specials
+
+
+def fp16_special_kinds(*arrays: np.ndarray) -> frozenset[str]:
+    """Which FP16_SPECIAL_KINDS occur among the raw bits of FP16 arrays (what reached the RTL)."""
+    bits = np.concatenate([np.asarray(x, np.float16).view(np.uint16).ravel() for x in arrays])
+    exp, mant = (bits >> 10) & 0x1F, bits & 0x3FF
+    kinds = {"subnormal": (exp == 0) & (mant != 0), "nan": (exp == 31) & (mant != 0),
+             "inf": (exp == 31) & (mant == 0), "negative_zero": bits == 0x8000}
+    return frozenset(name for name, hit in kinds.items() if hit.any())

@@ -8,6 +8,7 @@ from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
+from verif.common.stimulus import FP16_SPECIAL_KINDS, fp16_special_kinds
 from verif.dense.dense_codec import LANES
 
 SPARSITY_BINS = ["0", "(0,25]", "(25,50]", "(50,75]", "(75,90]", "(90,100]"]
@@ -42,11 +43,7 @@ def operand_specials(res: OpResult) -> frozenset[str]:
     """The special FP16 encodings among the raw operand bits of a checked good operation."""
     if res.result is None:
         return frozenset()
-    bits = np.concatenate([res.op.operands[x].view(np.uint16).ravel() for x in ("a", "b")])
-    exp, mant = (bits >> 10) & 0x1F, bits & 0x3FF
-    kinds = {"subnormal": (exp == 0) & (mant != 0), "nan": (exp == 31) & (mant != 0),
-             "inf": (exp == 31) & (mant == 0), "negative_zero": bits == 0x8000}
-    return frozenset(name for name, hit in kinds.items() if hit.any())
+    return fp16_special_kinds(res.op.operands["a"], res.op.operands["b"])
 
 
 def dim_class(value: int, tile: int) -> str:
@@ -70,7 +67,7 @@ def dim_class(value: int, tile: int) -> str:
 @CoverPoint("dense.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("dense.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
 @CoverCross("dense.pressure.cross", items=["dense.pressure.in", "dense.pressure.out"])
-@CoverPoint("dense.operand_specials", xf=operand_specials, bins=["subnormal", "nan", "inf", "negative_zero"],
+@CoverPoint("dense.operand_specials", xf=operand_specials, bins=list(FP16_SPECIAL_KINDS),
             rel=lambda seen, kind: kind in seen, inj=False)
 @CoverPoint("dense.result.last_beat_segments", xf=last_beat_segments,
             bins=["one", "partial", "full"])

@@ -9,6 +9,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 from models.layers import LEAKY, LINEAR, SATURATED, ZERO
 from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
+from verif.common.stimulus import FP16_SPECIAL_KINDS, fp16_special_kinds
 from verif.nzpc.nzpc_codec import CORE_FAULTS, MASK_ROWS, act_of, balanced, masked, mode_of, readback
 
 STATE_NAMES = {ZERO: "zero", LINEAR: "linear", SATURATED: "saturated", LEAKY: "leaky"}
@@ -55,6 +56,13 @@ def ff_edges(res: OpResult) -> set[str]:
     return edges
 
 
+def operand_specials(res: OpResult) -> frozenset[str]:
+    """The special FP16 encodings among the raw operand bits of a good compute job with a result."""
+    if not good(res) or readback(res.op) or res.result is None:
+        return frozenset()
+    return fp16_special_kinds(res.op.operands["a"], res.op.operands["b"])
+
+
 def mask_fill(res: OpResult) -> str:
     """How much of a masked job's operand the on-chip mask disallowed (the RTL's SKIP_MASK counter)."""
     if not good(res) or not masked(res.op):
@@ -79,6 +87,8 @@ def imbalance(res: OpResult) -> str:
             bins=["zero", "linear", "saturated", "leaky"])
 @CoverPoint("nzpc.ff.edges", xf=ff_edges, rel=lambda edges, e: e in edges, inj=False,
             bins=["exactly_0", "exactly_6", "nan"])
+@CoverPoint("nzpc.operand_specials", xf=operand_specials, bins=list(FP16_SPECIAL_KINDS),
+            rel=lambda seen, kind: kind in seen, inj=False)
 @CoverPoint("nzpc.mask.fill", xf=mask_fill, bins=["none_masked", "some_masked", "all_masked"])
 @CoverPoint("nzpc.balance", xf=lambda res: ("on" if balanced(res.op) else "off") if good(res) and masked(res.op)
             else "n/a", bins=["on", "off"])

@@ -3,7 +3,9 @@ exactly at 0 and 6 included), the BP and WG jobs that use the mask an FF job lea
 sequences FF -> readback -> BP -> WG of recorded training (models/data/records/nzpc/<activation>).
 
 A BP/WG operation carries the mask the preceding FF job leaves on chip (NzpcCodec.state_after, from
-models/): the test must run them in that order, on the same LAYER tag."""
+models/): the test must run them in that order, on the same LAYER tag. Operands go to the core as their
+raw bits, subnormals and NaN payloads included: the core reads subnormals as zero (never a visited
+non-zero of S) and the golden model does the same (models/golden.py)."""
 from __future__ import annotations
 
 import os
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from models import golden
 from models.layers import LEAKY, LINEAR, SATURATED, ZERO
 from models.methods.nzpc import allowed
 from verif.common.env import Operation
@@ -32,14 +33,15 @@ STATE_VALUES = {
 
 
 def op_(op_id: str, phase: str, a, b, **meta) -> Operation:
-    return Operation(op_id, phase, {"a": golden.flush_fp16(a), "b": golden.flush_fp16(b)}, meta=meta)
+    return Operation(op_id, phase, {"a": np.asarray(a, np.float16), "b": np.asarray(b, np.float16)}, meta=meta)
 
 
 def ff_op(rng, op_id: str, m: int, n: int, k: int, act: str = "relu", sparsity_b: float = 0.5,
-          layer: int = 1, specials: float = 0.0) -> Operation:
-    """A random FF job (B with a `sparsity_b` fraction of zeros, like post-ReLU activations)."""
-    return op_(op_id, "FF", random_matrix(rng, (m, k), 0.05, specials), random_matrix(rng, (k, n), sparsity_b, specials),
-               act=act, layer=layer, source="random")
+          layer: int = 1, specials: float = 0.0, nans: float = 0.0) -> Operation:
+    """A random FF job (B with a `sparsity_b` fraction of zeros, like post-ReLU activations), a
+    `specials` fraction of special values and a `nans` fraction of NaN payloads in both operands."""
+    return op_(op_id, "FF", random_matrix(rng, (m, k), 0.05, specials, nans),
+               random_matrix(rng, (k, n), sparsity_b, specials, nans), act=act, layer=layer, source="random")
 
 
 def state_ff_op(rng, op_id: str, m: int, n: int, act: str, fractions: dict[int, float], layer: int = 1) -> Operation:
@@ -56,15 +58,17 @@ def state_ff_op(rng, op_id: str, m: int, n: int, act: str, fractions: dict[int, 
 
 
 def mask_ops(rng, prefix: str, ff: Operation, state: np.ndarray, kb: int, kw: int, zero_allowed: float = 0.2,
-             variants=(("estimator", True), ("estimator", False), ("detect", False))) -> list[Operation]:
+             variants=(("estimator", True), ("estimator", False), ("detect", False)), specials: float = 0.0,
+             nans: float = 0.0) -> list[Operation]:
     """The BP and WG jobs of the FF's layer, each in every (mode, balance) variant: dZ[M, N] is zero
     where `state` disallows and, at a `zero_allowed` fraction of the allowed positions (pooling's
-    zeros), too. BP: C = W^T[kb x M] . dZ; WG: C = dZ . cols^T[N x kw]."""
+    zeros), too. BP: C = W^T[kb x M] . dZ; WG: C = dZ . cols^T[N x kw]. `specials` and `nans` as in
+    ff_op, but dZ stays exactly +0 where the state disallows (the mask's invariant)."""
     m, n = state.shape
-    dz = random_matrix(rng, (m, n), zero_allowed)
+    dz = random_matrix(rng, (m, n), zero_allowed, specials, nans)
     dz[~allowed(state)] = 0.0
-    w_t = random_matrix(rng, (kb, m), 0.05)
-    cols_t = random_matrix(rng, (n, kw), 0.5)
+    w_t = random_matrix(rng, (kb, m), 0.05, specials, nans)
+    cols_t = random_matrix(rng, (n, kw), 0.5, specials, nans)
     layer = ff.meta["layer"]
     ops = []
     for mode, bal in variants:
@@ -114,8 +118,8 @@ def record_ops(path: str | Path | None = None, mode: str = "estimator", balance:
         for phase in ("BP", "WG"):
             if phase in recs:
                 r = recs[phase]
-                ops.append(Operation(r.id + suffix, phase, {"a": golden.flush_fp16(r.a), "b": golden.flush_fp16(r.b),
-                                                            "mask": r.arrays["mask"]},
+                ops.append(Operation(r.id + suffix, phase, {"a": np.asarray(r.a, np.float16),
+                                                            "b": np.asarray(r.b, np.float16), "mask": r.arrays["mask"]},
                                      meta={**meta, "mode": mode, "balance": balance}))
     if not ops:
         raise ValueError(f"no usable nzpc records under {path}")

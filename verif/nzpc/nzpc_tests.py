@@ -37,7 +37,8 @@ class NzpcTest(AccelBaseTest):
 class test_random_phases(NzpcTest):
     """Per activation: a random FF job (its estimator writes the mask), the readback of mask, counts
     and schedules, then the layer's BP and WG in estimator mode with and without the static balance
-    and in runtime-detection mode: results bit-exact, every counter against the models."""
+    and in runtime-detection mode: results bit-exact, every counter against the models. Then one
+    such layer with signed zeros, subnormals, infinities and NaN payloads among the raw operand bits."""
 
     def operations(self):
         # Icarus runs the 16 FP lanes at about 150 cycles/s: smaller jobs there, same structure
@@ -47,6 +48,10 @@ class test_random_phases(NzpcTest):
         for i, act in enumerate(ACTS):
             ff = ff_op(self.rng, f"{act}/FF", m, 2 * LANES + 3, k, act, layer=i + 1)
             ops += self.layer_sequence(act, ff, kb, kw)
+        # raw special operands in every job of a layer: signed zeros, subnormals, infinities, NaN payloads
+        specials = dict(specials=0.1, nans=0.02)
+        ff = ff_op(self.rng, "specials/FF", m, 2 * LANES + 3, k, "relu6", layer=len(ACTS) + 1, **specials)
+        ops += self.layer_sequence("specials", ff, kb, kw, **specials)
         return self.tag(ops)
 
 

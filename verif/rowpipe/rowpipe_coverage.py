@@ -8,6 +8,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
+from verif.common.stimulus import FP16_SPECIAL_KINDS, fp16_special_kinds
 from verif.rowpipe.rowpipe_codec import CORE_FAULTS, geometry, kind, reference
 
 
@@ -63,6 +64,14 @@ def operand_extremes(res: OpResult) -> set[str]:
     return seen
 
 
+def operand_specials(res: OpResult) -> frozenset[str]:
+    """The special FP16 encodings among the raw operand bits of a HEAD job the RTL got right (CONV
+    jobs have no FP16 operands)."""
+    if not good(res) or kind(res.op) != "head":
+        return frozenset()
+    return fp16_special_kinds(res.op.operands["a"], res.op.operands["b"])
+
+
 def kernel(res: OpResult, which: str) -> str:
     return str(getattr(geometry(res.op), which)) if conv(res) else "n/a"
 
@@ -81,6 +90,8 @@ def kernel(res: OpResult, which: str) -> str:
             bins=["w_min", "w_max", "x_max", "y2_inf"])
 @CoverPoint("rowpipe.head_phase", xf=lambda res: res.op.phase if good(res) and kind(res.op) == "head" else "n/a",
             bins=["FF", "BP", "WG"])
+@CoverPoint("rowpipe.operand_specials", xf=operand_specials, bins=list(FP16_SPECIAL_KINDS),
+            rel=lambda seen, b: b in seen, inj=False)
 @CoverPoint("rowpipe.source", xf=lambda res: res.op.meta.get("source", "other"), bins=["random", "record"])
 @CoverPoint("rowpipe.error", xf=lambda res: res.err_code,
             bins=["NONE"] + sorted(set(FAULT_ERRORS.values()) | set(CORE_FAULTS.values())))

@@ -58,11 +58,15 @@ def conv_op(rng, op_id: str, h: int, w: int, c0: int, c1: int, c2: int, k1: int 
                      meta={"kind": "conv", "p1": p1, "p2": p2, "pool": pool, "layerwise": layerwise, "source": "random"})
 
 
-def head_op(rng, op_id: str, phase: str, m: int, n: int, k: int, sparsity_b: float = 0.5) -> Operation:
-    a = random_matrix(rng, (m, k))
-    b = random_matrix(rng, (k, n), sparsity=sparsity_b)
-    return Operation(op_id, phase, {"a": golden.flush_fp16(a), "b": golden.flush_fp16(b)},
-                     meta={"kind": "head", "source": "random"})
+def head_op(rng, op_id: str, phase: str, m: int, n: int, k: int, sparsity_b: float = 0.5, specials: float = 0.0,
+            nans: float = 0.0) -> Operation:
+    """A random HEAD job, a `specials` fraction of special values and a `nans` fraction of NaN payloads
+    in both operands. They go to the core as their raw bits: fp16_gemm reads subnormals as zero and
+    golden.gemm_fp16 does the same. (A CONV job's FP16 scales stay normal: the core rejects a
+    subnormal scale with BAD_SCALE.)"""
+    a = random_matrix(rng, (m, k), 0.0, specials, nans)
+    b = random_matrix(rng, (k, n), sparsity_b, specials, nans)
+    return Operation(op_id, phase, {"a": a, "b": b}, meta={"kind": "head", "source": "random"})
 
 
 def records_root() -> Path:

@@ -41,7 +41,8 @@ class RowpipeTest(AccelBaseTest):
 @pyuvm.test()
 class test_random_pairs(RowpipeTest):
     """Random CONV jobs (pool on and off, row pipeline and layer by layer, channels that fill and do
-    not fill a group of StageMacs) and HEAD jobs in FF, BP and WG: results and counters."""
+    not fill a group of StageMacs) and HEAD jobs in FF, BP and WG, two of them with signed zeros,
+    subnormals, infinities and NaN payloads among the raw operand bits: results and counters."""
 
     def operations(self):
         icarus = on_icarus()   # Icarus runs the FP dequantizers slowly: fewer, smaller jobs there
@@ -55,6 +56,9 @@ class test_random_pairs(RowpipeTest):
                 break
         for phase in ("FF", "BP", "WG"):
             ops.append(head_op(self.rng, f"head/{phase}", phase, 9, 6, 21))
+        # raw special operands: signed zeros, subnormals (read as zero), infinities, NaN payloads
+        ops += [head_op(self.rng, "head/specials", "BP", 8, 7, 24, 0.3, specials=0.05),
+                head_op(self.rng, "head/nan_payloads", "WG", 7, 6, 11, 0.2, specials=0.2, nans=0.1)]
         return self.tag(ops)
 
 

@@ -7,6 +7,7 @@ from models.methods.swpu import lane_utilization
 from verif.common.cores import active_parameters, load_core
 from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
+from verif.common.stimulus import FP16_SPECIAL_KINDS, fp16_special_kinds
 from verif.swpu.swpu_codec import SwpuCodec
 
 ROWS = active_parameters(load_core("swpu"))["Rows"]  # the array size this simulation was built with
@@ -43,6 +44,13 @@ def shape_kind(res: OpResult) -> str:
             (True, True): "mixed"}[(line > 0, shape > 0)]
 
 
+def operand_specials(res: OpResult) -> frozenset[str]:
+    """The special FP16 encodings among the raw operand bits of a checked good operation."""
+    if res.op.fault is not None or res.result is None:
+        return frozenset()
+    return fp16_special_kinds(res.op.operands["a"], res.op.operands["b"])
+
+
 @CoverPoint("swpu.line_sparsity", xf=line_bin, bins=LINE_BINS)
 @CoverPoint("swpu.pruning", xf=shape_kind, bins=["none", "line_only", "shape_only", "mixed"])
 @CoverPoint("swpu.imbalance", xf=imbalance_bin, bins=IMBALANCE_BINS)
@@ -53,6 +61,8 @@ def shape_kind(res: OpResult) -> str:
 @CoverPoint("swpu.error", xf=lambda res: res.err_code, bins=ERRORS)
 @CoverPoint("swpu.pressure.in", xf=lambda res: res.op.meta.get("in_pause", "none"), bins=["none", "random", "bursty"])
 @CoverPoint("swpu.pressure.out", xf=lambda res: res.op.meta.get("out_pause", "none"), bins=["none", "random", "bursty"])
+@CoverPoint("swpu.operand_specials", xf=operand_specials, bins=list(FP16_SPECIAL_KINDS),
+            rel=lambda seen, kind: kind in seen, inj=False)
 @shell_coverpoints("swpu")
 def sample(res: OpResult) -> None:
     """Called once per operation result by the coverage subscriber."""

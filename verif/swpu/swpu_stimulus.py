@@ -1,5 +1,7 @@
 """Operations for the SWPU core: random sub-structured masks (shape and line pruning) on conv-shaped
-GEMMs in all three phases, and operations recorded from real `swpu` training (models/records.py)."""
+GEMMs in all three phases, and operations recorded from real `swpu` training (models/records.py).
+Operands go to the core as their raw bits, subnormals and NaN payloads included: the core reads
+subnormals as zero and the golden model does the same (models/golden.py)."""
 from __future__ import annotations
 
 import os
@@ -9,48 +11,42 @@ import numpy as np
 
 from models import golden
 from verif.common.env import Operation
+from verif.common.stimulus import random_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT / "models" / "data" / "records"
-
-
-def random_values(rng: np.random.Generator, shape, sparsity: float = 0.0) -> np.ndarray:
-    """FP16 values over many exponents with a `sparsity` fraction of zeros of both signs."""
-    mag = np.exp2(rng.integers(-10, 5, size=shape)) * rng.uniform(1.0, 2.0, size=shape)
-    x = (mag * rng.choice([-1.0, 1.0], size=shape)).astype(np.float16)
-    x[rng.random(shape) < sparsity] = 0.0
-    x[(x == 0) & (rng.random(shape) < 0.5)] = -0.0
-    return x
 
 
 def masked_op(op_id: str, phase: str, w4: np.ndarray, line: np.ndarray, shape: np.ndarray,
               act: np.ndarray, err: np.ndarray, order: str = "clustered", **meta) -> Operation:
     """The GEMM of one phase of a conv layer W[F, C, kh, kw] whose weights are pruned by the masks.
 
-    act: im2col activations [C*kh*kw, P]; err: output errors [F, P]. Pruned weights are zero.
+    act: im2col activations [C*kh*kw, P]; err: output errors [F, P]. Pruned weights are exactly +0,
+    whatever special value w4 held there.
     """
     f, c, kh, kw = w4.shape
     keep = np.repeat(line.reshape(f, c * kh), kw, axis=1) & shape.ravel()[None, :]
     w = np.where(keep, w4.reshape(f, -1), np.float16(0)).astype(np.float16)
     a, b = {"FF": (w, act), "BP": (w.T.copy(), err), "WG": (err, act.T.copy())}[phase]
-    a, b = golden.flush_fp16(a), golden.flush_fp16(b)
     meta.update(line_w=kw, order=order, line_sparsity=float(1 - line.mean()),
-                shape_sparsity=float(1 - shape.mean()), sparsity_a=float(np.mean(a == 0)),
-                sparsity_b=float(np.mean(b == 0)))
+                shape_sparsity=float(1 - shape.mean()), sparsity_a=float(np.mean(golden.flush_fp16(a) == 0)),
+                sparsity_b=float(np.mean(golden.flush_fp16(b) == 0)))
     return Operation(op_id, phase, {"a": a, "b": b, "line": line.reshape(f, -1).astype(bool),
                                     "shape": shape.ravel().astype(bool)}, meta=meta)
 
 
 def random_layer_ops(rng, prefix: str, filters: int, cin: int, k: int, pixels: int, line_sparsity: float,
                      shape_sparsity: float = 0.0, act_sparsity: float = 0.5, phases=("FF", "BP", "WG"),
-                     order: str = "clustered", kw: int | None = None) -> list[Operation]:
-    """Random masks at the given line and shape sparsity on a conv W[filters, cin, k, kw]."""
+                     order: str = "clustered", kw: int | None = None, specials: float = 0.0,
+                     nans: float = 0.0) -> list[Operation]:
+    """Random masks at the given line and shape sparsity on a conv W[filters, cin, k, kw]; a `specials`
+    fraction of special values and a `nans` fraction of NaN payloads in W, activations and errors."""
     kw = k if kw is None else kw
-    w4 = random_values(rng, (filters, cin, k, kw))
+    w4 = random_matrix(rng, (filters, cin, k, kw), 0.0, specials, nans)
     line = rng.random((filters, cin, k)) >= line_sparsity
     shape = rng.random((cin, k, kw)) >= shape_sparsity
-    act = random_values(rng, (cin * k * kw, pixels), act_sparsity)
-    err = random_values(rng, (filters, pixels), act_sparsity)
+    act = random_matrix(rng, (cin * k * kw, pixels), act_sparsity, specials, nans)
+    err = random_matrix(rng, (filters, pixels), act_sparsity, specials, nans)
     return [masked_op(f"{prefix}/{phase}", phase, w4, line, shape, act, err, order, source="random")
             for phase in phases]
 
@@ -60,11 +56,12 @@ def record_op(rec, order: str = "clustered") -> Operation:
     if "line_mask" not in rec.arrays:
         raise ValueError(f"record {rec.id}: no line/shape masks (not an swpu record)")
     f, c, kh, kw = rec.meta["weight_dims"]
-    a, b = golden.flush_fp16(rec.a), golden.flush_fp16(rec.b)
+    a, b = np.asarray(rec.a, np.float16), np.asarray(rec.b, np.float16)
     meta = dict(line_w=kw, order=order, source="record", step=rec.step,
                 line_sparsity=float(1 - rec.arrays["line_mask"].mean()),
                 shape_sparsity=float(1 - rec.arrays["shape_mask"].mean()),
-                sparsity_a=float(np.mean(a == 0)), sparsity_b=float(np.mean(b == 0)))
+                sparsity_a=float(np.mean(golden.flush_fp16(a) == 0)),
+                sparsity_b=float(np.mean(golden.flush_fp16(b) == 0)))
     return Operation(f"{rec.id}@{order}", rec.phase,
                      {"a": a, "b": b, "line": rec.arrays["line_mask"].reshape(f, c * kh).astype(bool),
                       "shape": rec.arrays["shape_mask"].ravel().astype(bool)}, meta=meta)

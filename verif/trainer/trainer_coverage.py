@@ -7,6 +7,7 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from verif.common.agents import shell_coverpoints
 from verif.common.env import FAULT_ERRORS, OpResult
+from verif.common.stimulus import fp16_special_kinds
 from verif.trainer.trainer_codec import CORE_FAULTS, dataflow_of, masking, speculating
 
 GRID_BINS = ["0", "50", "75", "90", "other"]
@@ -65,15 +66,7 @@ def special_kinds(res: OpResult) -> set[str]:
     """The special FP16 values the operands of a good job carried into the core."""
     if not good(res):
         return set()
-    x = np.concatenate([res.op.operands["a"].ravel(), res.op.operands["b"].ravel()])
-    kinds = set()
-    if np.any((x == 0) & np.signbit(x)):
-        kinds.add("negative_zero")
-    if np.any((x != 0) & (np.abs(x) < np.float16(2.0**-14))):
-        kinds.add("subnormal")
-    if np.any(np.isinf(x)):
-        kinds.add("inf")
-    return kinds
+    return set(fp16_special_kinds(res.op.operands["a"], res.op.operands["b"]))
 
 
 @CoverPoint("trainer.operands.special", xf=special_kinds, rel=lambda kinds, kind: kind in kinds, inj=False,
