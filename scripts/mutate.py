@@ -213,8 +213,8 @@ def main(argv=None) -> int:
     out = ROOT / "build" / "mutate" / args.design
     out.mkdir(parents=True, exist_ok=True)
     print(f"[mutate] {args.design}: {len(candidates)} sites in {len(mutable_sources(args.design))} files; "
-          f"running {len(chosen)} mutants against {', '.join(tests)} on {args.scheduler or f'{args.jobs} local workers'}",
-          flush=True)
+          f"running {len(chosen)} mutants against {', '.join(tests)} on "
+          f"{args.scheduler or f'{args.jobs} local workers'}", flush=True)
     with regression.connect(args.scheduler, args.jobs) as client:
         def submit(i, mutant):
             return client.submit(run_mutant, i, mutant, args.design, tests, out / "trees", args.timeout, pure=False)

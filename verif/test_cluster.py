@@ -31,7 +31,8 @@ SUBNET = "10.213.57.{}/24"
 SCHEDULER_IP, WORKER_B_IP = "10.213.57.1", "10.213.57.2"
 PORT = 48786
 DESIGNS = os.environ.get("CLUSTER_DESIGNS", "dense")
-TESTS = os.environ.get("CLUSTER_TESTS", "test_stream_pressure,test_error_priority")  # not smoke tests: default size only
+# By default two dense tests that are not smoke tests, so they run at the default size only.
+TESTS = os.environ.get("CLUSTER_TESTS", "test_stream_pressure,test_error_priority")
 SEEDS = int(os.environ.get("CLUSTER_SEEDS", "2"))
 DASK = str(Path(sys.executable).parent / "dask")
 
@@ -143,7 +144,8 @@ def test_two_namespace_cluster_with_a_killed_worker_equals_a_local_run(tmp_path)
         print(f"{name}: {len(summary['jobs'])} jobs on {summary['workers']} workers, wall {summary['wall']}")
     local_junit, local_code, local_functional = merged(local, tmp_path)
     cluster_junit, cluster_code, cluster_functional = merged(cluster, tmp_path)
-    assert all(local_junit.values()) and len(local_junit) == len(json.loads((local / "summary.json").read_text())["jobs"])
+    local_jobs = json.loads((local / "summary.json").read_text())["jobs"]
+    assert all(local_junit.values()) and len(local_junit) == len(local_jobs)
     if TESTS != "all" and DESIGNS == "dense":
         assert len(local_junit) == len(TESTS.split(",")) * SEEDS
     assert cluster_junit == local_junit

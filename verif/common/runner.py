@@ -122,7 +122,7 @@ def public_ports_vlt(core: CoreConfig) -> Path:
 
 CLOCK_NS = 10  # the testbench's clock period
 # Verilator runs toggle clk in the simulator's main, every NATIVE_CLOCK_ENV precision units (1 ps,
-# the runner's timescale): cocotb's GPI clock costs a VPI write and a new timer per edge, 37 % of a
+# the runner's timescale): cocotb's GPI clock costs a VPI write and a new timer per edge, 36 % of a
 # long dense GEMM's time (make bench). The testbench starts a cocotb Clock only without it.
 NATIVE_CLOCK_ENV = "ACCEL_NATIVE_CLOCK_HALF_PERIOD"
 NATIVE_CLOCK_PATCHES = [

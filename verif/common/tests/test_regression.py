@@ -92,3 +92,18 @@ def test_regress_command_rejects_bad_arguments(argv, message, capsys):
     with pytest.raises(SystemExit):
         script.parse_args(argv)
     assert message in capsys.readouterr().err
+
+
+def test_a_job_that_cannot_build_is_a_failed_outcome_in_its_run_folder(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from verif.common import runner
+
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("no compiler")
+    monkeypatch.setattr(runner, "build", no_compiler)
+    out = regression.run_job(Job("dense", 0, "test_error_priority", 1).__dict__, str(tmp_path))
+    assert not out["passed"] and out["failed"] == ["test_error_priority: RuntimeError: no compiler"]
+    run_folder = Path(out["test_dir"])
+    assert run_folder == Job("dense", 0, "test_error_priority", 1).test_dir(tmp_path) and run_folder.is_dir()
+    assert [p.name for p in run_folder.parent.iterdir()] == ["seed1"]  # no scratch folder left
