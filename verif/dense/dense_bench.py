@@ -198,10 +198,6 @@ class LeanResultSink:
         return not self.queue.empty()
 
 
-class BenchTest(DenseTest):
-    """DenseTest with the bench's operations; its clock is the runner's (native on Verilator)."""
-
-
 class LeanAxiLite:
     """Experiment: the write_dword/read_dword of cocotbext-axi's AxiLiteMaster as two plain
     coroutines that register simulator callbacks only while a transfer runs. AxiLiteMaster keeps
@@ -259,7 +255,7 @@ class LeanAxiLite:
 
 
 @pyuvm.test()
-class test_bench_dense(BenchTest):
+class test_bench_dense(DenseTest):
     """One large dense operation, timed: cycles per wall-second of the cocotb/pyuvm path."""
 
     def attach_bus(self):
@@ -317,7 +313,7 @@ class test_bench_dense(BenchTest):
 
 
 @pyuvm.test()
-class test_bench_clock_floor(BenchTest):
+class test_bench_clock_floor(DenseTest):
     """The floor of the cocotb path on this build: the clock runs and the bus models are idle, and no
     Python runs for BENCH_FLOOR_CYCLES cycles (one Timer). Then one tiny operation, so the
     scoreboard has something to check. Writes bench_floor.json."""
