@@ -95,34 +95,36 @@ def _apply_skip(op: GemmOp, c: np.ndarray) -> np.ndarray:
 
 
 def fp16_rounded(x: np.ndarray, keep_mantissa_bits: int = 10) -> np.ndarray:
-    """x rounded to FP16 (nearest even, subnormals flushed, overflow to infinity), kept as float32;
+    """x rounded to FP16 (nearest even, subnormals kept, overflow to infinity), kept as float32;
     with keep_mantissa_bits < 10 the low mantissa bits of that FP16 value are then cleared.
 
-    Same values as golden.flush_fp16 (and golden.truncate_fp16), minus the sign of flushed zeros, which
-    no product needs; it rounds the float32 bit pattern in place, several times faster than a cast.
+    Same values as golden.to_fp16 (and golden.truncate_fp16). It rounds the float32 bit pattern in
+    place, several times faster than a cast; only the few values that round to an FP16 subnormal or
+    zero take the cast.
     """
     u = np.array(x, dtype=np.float32, order="C").view(np.uint32)
     t = u & np.uint32(0x7FFFFFFF)
-    flushed = t < np.uint32(0x387FE000)    # rounds to an FP16 subnormal (below 2^-14 - 2^-25), flushed
+    tiny = t < np.uint32(0x387FE000)       # below 2^-14 - 2^-25: rounds to an FP16 subnormal or zero
+    small = np.array(u[tiny]).view(np.float32)
     np.right_shift(u, np.uint32(13), out=t)
     t &= np.uint32(1)
     t += np.uint32(0xFFF)
     u += t
     u &= np.uint32((0xFFFFFFFF << (23 - keep_mantissa_bits)) & 0xFFFFFFFF)
     np.bitwise_and(u, np.uint32(0x7FFFFFFF), out=t)
-    band = (t < np.uint32(0x38800000)) & ~flushed         # rounds up to 2^-14
+    band = (t < np.uint32(0x38800000)) & ~tiny            # rounds up to 2^-14
     if band.any():
         u[band] = (u[band] & np.uint32(0x80000000)) | np.uint32(0x38800000)
-    u[flushed] = 0
+    if tiny.any():
+        u[tiny] = golden.truncate_fp16(golden.to_fp16(small), keep_mantissa_bits).astype(np.float32).view(np.uint32)
     over = t > np.uint32(0x477FE000)                      # above 65504
     if over.any():
         u[over] = (u[over] & np.uint32(0x80000000)) | np.uint32(0x7F800000)
     return u.view(np.float32)
 
 
-
 class NumpyExecutor:
-    """Fast float32 BLAS. FP ops round their operands to FP16 first (subnormals flushed) like the cores."""
+    """Fast float32 BLAS. FP ops round their operands to FP16 first (subnormals kept) like the cores."""
 
     def __call__(self, op: GemmOp) -> np.ndarray:
         if op.kind == "fp":
@@ -141,7 +143,7 @@ class GoldenExecutor:
 
     def __call__(self, op: GemmOp) -> np.ndarray:
         if op.kind == "fp":
-            c = golden.gemm_fp16(golden.flush_fp16(op.a), golden.flush_fp16(op.b))
+            c = golden.gemm_fp16(golden.to_fp16(op.a), golden.to_fp16(op.b))
         elif op.kind == "shift_add":
             acc = golden.shift_add_gemm(op.aux_array("a_codes"), op.aux_array("b_q"))
             c = (acc * 2.0 ** (op.meta["a_exp_base"] - op.meta["b_frac_bits"])).astype(np.float32)

@@ -1,10 +1,14 @@
 """Bit-exact golden arithmetic: the only way scoreboards compute expected values.
 
-The FP contract shared by every FP16 core (``shared/design/cores.md``):
-- FP16 operands: subnormal inputs are read as signed zero (denormals-are-zero).
-- FP16 x FP16 products are exact in FP32 (11x11-bit significands, exponents within FP32's normal range).
-- FP32 addition rounds to nearest even; subnormal inputs and results flush to signed zero.
-- Any NaN result is the canonical quiet NaN 0x7FC00000; overflow gives a signed infinity.
+The FP contract shared by every FP16 core (``shared/design/cores.md``, with issue 17's IEEE operands):
+- FP16 operands are IEEE values, subnormals included (no denormals-are-zero): an FP16 subnormal is an
+  FP32 normal, so FP16 x FP16 products are exact in FP32 (11x11-bit significands, magnitudes
+  2^-48..2^32 within FP32's normal range) and inf x subnormal is inf.
+- FP32 addition rounds to nearest even; FP32 subnormal inputs and results flush to signed zero. An FP16
+  GEMM never meets one: every product is a multiple of 2^-48, so is every sum, and a non-zero multiple
+  of 2^-48 is an FP32 normal.
+- FP32 -> FP16 rounds to nearest even with gradual underflow (FP16 subnormal results are kept).
+- Any NaN result is the canonical quiet NaN 0x7FC00000 (FP16: 0x7E00); overflow gives a signed infinity.
 
 numpy's float32 addition is IEEE round-to-nearest-even. Flushing after numpy's (gradual-underflow)
 rounding equals the hardware's flush before rounding: two FP32 normals are multiples of 2**-149, so a
@@ -16,7 +20,6 @@ import numpy as np
 
 CANONICAL_NAN_BITS = np.uint32(0x7FC00000)
 FP32_MIN_NORMAL = np.float32(2.0**-126)
-FP16_MIN_NORMAL = np.float16(2.0**-14)
 
 
 def _canonical_nan(x: np.ndarray) -> np.ndarray:
@@ -31,16 +34,17 @@ def flush_fp32(x) -> np.ndarray:
     return _canonical_nan(flushed)
 
 
-def flush_fp16(x) -> np.ndarray:
-    """Subnormal FP16 values become zero of the same sign (how the cores read FP16 operands)."""
-    x = np.asarray(x, dtype=np.float16)
-    return np.where(np.abs(x) < FP16_MIN_NORMAL, np.copysign(np.float16(0), x), x).astype(np.float16)
+def to_fp16(x) -> np.ndarray:
+    """x rounded to FP16 as the cores' converter does: nearest even, FP16 subnormals kept, overflow to
+    a signed infinity (numpy's float32 -> float16 cast; NaN payloads are the caller's concern)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(x, dtype=np.float32).astype(np.float16)
 
 
 def fp16_mul(a, b) -> np.ndarray:
-    """FP16 x FP16 -> FP32, exact (after DAZ on the inputs). Broadcasts like numpy."""
-    a64 = flush_fp16(a).astype(np.float64)
-    b64 = flush_fp16(b).astype(np.float64)
+    """FP16 x FP16 -> FP32, exact (subnormal operands included). Broadcasts like numpy."""
+    a64 = np.asarray(a, dtype=np.float16).astype(np.float64)
+    b64 = np.asarray(b, dtype=np.float16).astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         return _canonical_nan((a64 * b64).astype(np.float32))
 
@@ -69,14 +73,14 @@ def gemm_fp16(a, b) -> np.ndarray:
 def gemm_fp16_skip(a, b, a_keep=None, out_keep=None) -> np.ndarray:
     """gemm_fp16 as a zero-skipping core computes it: only effectual products are accumulated.
 
-    A product is effectual when both operands are non-zero after DAZ and ``a_keep[m, k]`` (the
+    A product is effectual when both operands are non-zero (subnormals are non-zero) and ``a_keep[m, k]`` (the
     core's weight mask; None keeps all) allows it; each output still accumulates from +0 in
     ascending k. Outputs where ``out_keep[m, n]`` is False are never computed and read +0.
     With finite operands this equals gemm_fp16 (adding a zero product never changes a sum that
     starts at +0); it differs only where Inf x 0 would have made a NaN.
     """
-    a = flush_fp16(np.asarray(a, dtype=np.float16))
-    b = flush_fp16(np.asarray(b, dtype=np.float16))
+    a = np.asarray(a, dtype=np.float16)
+    b = np.asarray(b, dtype=np.float16)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"gemm_fp16_skip needs A[MxK] and B[KxN], got {a.shape} and {b.shape}")
     m, n = a.shape[0], b.shape[1]
@@ -106,10 +110,10 @@ def gemm_fp16_masked(a, b, b_keep) -> np.ndarray:
 
 def effectual_macs_skip(a, b, a_keep=None, out_keep=None) -> int:
     """The products gemm_fp16_skip accumulates (a zero-skipping core's effectual MACs)."""
-    nz_a = flush_fp16(a) != 0
+    nz_a = np.asarray(a, dtype=np.float16) != 0
     if a_keep is not None:
         nz_a &= _mask(a_keep, nz_a.shape, "a_keep")
-    counts = nz_a.astype(np.int64) @ (flush_fp16(b) != 0).astype(np.int64)
+    counts = nz_a.astype(np.int64) @ (np.asarray(b, dtype=np.float16) != 0).astype(np.int64)
     if out_keep is not None:
         counts = np.where(_mask(out_keep, counts.shape, "out_keep"), counts, 0)
     return int(counts.sum())
@@ -123,9 +127,9 @@ def _mask(mask, shape, name: str) -> np.ndarray:
 
 
 def effectual_macs(a, b) -> int:
-    """MACs of A[MxK] . B[KxN] whose two operands are both non-zero as the cores read them (after DAZ)."""
-    nz_a = (flush_fp16(a) != 0).astype(np.int64)
-    nz_b = (flush_fp16(b) != 0).astype(np.int64)
+    """MACs of A[MxK] . B[KxN] whose two FP16 operands are both non-zero (subnormals are non-zero)."""
+    nz_a = (np.asarray(a, dtype=np.float16) != 0).astype(np.int64)
+    nz_b = (np.asarray(b, dtype=np.float16) != 0).astype(np.int64)
     return int((nz_a @ nz_b).sum())
 
 
@@ -247,20 +251,20 @@ def dequant_affine(acc, scale, shift) -> np.ndarray:
 
     acc is an integer accumulator [M, N] (|acc| <= 2^24, so the conversion to FP32 is exact); scale and
     shift are FP16 per row ([M]) or scalars: the quantization scales s_x * s_w with a frozen BN folded in.
-    Each step rounds to nearest even; FP32 and FP16 subnormals flush to zero.
+    Each step rounds to nearest even; FP16 subnormal scales, shifts and results are IEEE values (no FP32
+    subnormal arises: a non-zero |acc| >= 1 times a scale >= 2^-24 is an FP32 normal).
     """
     acc = np.asarray(acc)
     if not np.issubdtype(acc.dtype, np.integer):
         raise TypeError(f"acc must be an integer array, not {acc.dtype}")
     if acc.size and np.abs(acc).max() > 2**24:
         raise ValueError("dequant_affine needs |acc| <= 2^24 (exact conversion to FP32)")
-    scale = flush_fp16(scale).astype(np.float32)
-    shift = flush_fp16(shift).astype(np.float32)
+    scale = np.asarray(scale, dtype=np.float16).astype(np.float32)
+    shift = np.asarray(shift, dtype=np.float16).astype(np.float32)
     if acc.ndim == 2 and scale.ndim == 1:
         scale, shift = scale[:, None], shift[:, None]
     y = fp32_add(fp32_mul(acc.astype(np.float32), scale), shift)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return flush_fp16(y.astype(np.float16))
+    return to_fp16(y)
 
 
 def requantize_unsigned(y, bits: int) -> np.ndarray:
@@ -280,15 +284,15 @@ def truncate_fp16(x, keep_mantissa_bits: int) -> np.ndarray:
     if not 0 <= keep_mantissa_bits <= 10:
         raise ValueError("keep_mantissa_bits must be in 0..10")
     drop = 10 - keep_mantissa_bits
-    raw = flush_fp16(x).view(np.uint16)
+    raw = np.asarray(x, dtype=np.float16).view(np.uint16)
     return (raw & np.uint16((0xFFFF >> drop) << drop)).view(np.float16)
 
 
 def speculation_estimate(a, b, keep_mantissa_bits: int) -> np.ndarray:
     """Trainer's cheap estimate of C = A.B: the zero-skipping GEMM (gemm_fp16_skip) on
-    mantissa-truncated operands. Truncation keeps zeros and non-zeros apart, so the estimate lanes
-    take the same effectual products as the full lanes; with finite operands this equals gemm_fp16
-    of the truncated operands."""
+    mantissa-truncated operands; a product is effectual when both truncated operands are non-zero
+    (truncation can clear a subnormal to zero, which the estimate lanes then skip). With finite
+    operands this equals gemm_fp16 of the truncated operands."""
     return gemm_fp16_skip(truncate_fp16(a, keep_mantissa_bits), truncate_fp16(b, keep_mantissa_bits))
 
 

@@ -13,8 +13,8 @@ Dense-equivalent GEMM, C[MxN] = A[MxK] . B[KxN] (lowering.py has the table):
   fc   WG  A = dY^T[out, batch]            B = x[batch, in]                        C = dW
 im2col rows are (c, i, j), columns (sample, ho, wo), row-major. W is the weight FF uses (pruned or
 quantized by the method); dY carries the training's loss scale (meta["loss_scale"]).
-``a`` and ``b`` are float16 already flushed (golden.flush_fp16); ``c`` is golden.gemm_fp16(a, b) bit
-for bit. ``samples`` keeps the first samples of the batch: the first samples*Ho*Wo columns (FF, BP) or
+``a`` and ``b`` are float16 (IEEE, subnormals kept: where small gradients live); ``c`` is
+golden.gemm_fp16(a, b) bit for bit. ``samples`` keeps the first samples of the batch: the first samples*Ho*Wo columns (FF, BP) or
 rows of K (WG).
 
 ``arrays`` holds the method's operands in its core's number format, masks and expected core outputs;
@@ -250,8 +250,8 @@ class Recorder:
             return
         if self.spec.samples is not None:
             op = op.first_samples(self.spec.samples)
-        a = golden.flush_fp16(op.a)
-        b = golden.flush_fp16(op.b)
+        a = golden.to_fp16(op.a)
+        b = golden.to_fp16(op.b)
         c = golden.gemm_fp16(a, b)
         arrays, extra = self.method.record_arrays(op, ctx, a, b, c)
         m, k, n = op.shape

@@ -20,7 +20,7 @@ DEFINITIONS = {
                               "differ (rowpipe: digits 5-9)",
     "weight_sparsity": "zero weights / all weights of the GEMM layers, as the core stores them "
                        "(pruned or zero-coded; biases and BN parameters excluded)",
-    "effectual_mac_fraction": "effectual MACs (both operands non-zero after FP16 flush, output not removed "
+    "effectual_mac_fraction": "effectual MACs (both operands non-zero in FP16, output not removed "
                               "by the method) summed over every FF/BP/WG op of training, divided by the "
                               "MACs the dense baseline network does for the same training samples",
     "estimate_mac_fraction": "reduced-precision MACs the method spends on estimates that decide which outputs "

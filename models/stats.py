@@ -1,8 +1,8 @@
 """Operation statistics: dense and effectual MACs, operand sparsity, per layer and phase.
 
 An effectual MAC has two non-zero operands and is not removed by the method's technique (an output in
-op.out_skip costs no MAC). FP operands count as zero when the core reads them as zero (|x| below the
-smallest FP16 normal, which flushes). Estimate MACs are counted apart: the reduced-precision MACs a
+op.out_skip costs no MAC). FP operands count as zero when they round to an FP16 zero (|x| <= 2^-25;
+FP16 subnormals are values). Estimate MACs are counted apart: the reduced-precision MACs a
 method spends to decide which outputs to remove (Trainer's speculation estimate), never included in
 the effectual MACs.
 """
@@ -13,15 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from models import golden
 
-# the smallest magnitude that rounds to a non-zero FP16 value once subnormals flush (2^-14 - 2^-25 rounds
-# up to 2^-14 under round to nearest even)
-_FP16_NONZERO = float(golden.FP16_MIN_NORMAL) - 2.0**-25
+# FP16 rounding keeps every magnitude above 2^-25 non-zero (2^-25 itself ties to even: zero)
+_FP16_ZERO_BELOW = 2.0**-25
 
 
 def nonzero(x: np.ndarray, kind: str) -> np.ndarray:
-    return np.abs(x) >= _FP16_NONZERO if kind == "fp" else x != 0
+    return np.abs(x) > _FP16_ZERO_BELOW if kind == "fp" else x != 0
 
 
 def effectual_macs(op, a_nz=None, b_nz=None) -> int:

@@ -42,9 +42,9 @@ module fp16_mac_array #(
       );
 
       assign acc_next_o[(i*Cols+j)*32 +: 32] = sum;
-      // Zero means zero after denormals-are-zero: exponent field 0.
+      // Zero means +0 or -0; a subnormal is a value.
       assign effectual[i*Cols+j] = en_i && row_valid_i[i] && col_valid_i[j]
-                                   && (a_i[i][14:10] != 5'd0) && (b_i[j][14:10] != 5'd0);
+                                   && (a_i[i][14:0] != 15'd0) && (b_i[j][14:0] != 15'd0);
     end
   end
 

@@ -1,6 +1,7 @@
-// FP16 x FP16 -> FP32 multiplier, combinational and exact: 11x11-bit significands fit FP32's 24 and
-// the exponent range 2^-28..2^32 fits FP32's normals. Subnormal inputs read as signed zero (DAZ);
-// inf x 0 and NaN in give 0x7FC00000. For FP16 results, round the FP32 product separately.
+// FP16 x FP16 -> FP32 multiplier, combinational and exact (IEEE, subnormals included): both operands
+// are widened to FP32 normals (fp16_to_fp32), whose 11-bit significands multiply exactly into FP32's
+// 24, and the exponent range 2^-48..2^32 fits FP32's normals. Inf x subnormal is inf; inf x 0 and
+// NaN in give 0x7FC00000. For FP16 results, round the FP32 product separately.
 module fp16_mul (
   input  logic [15:0] a_i,
   input  logic [15:0] b_i,
@@ -8,40 +9,39 @@ module fp16_mul (
 );
   localparam logic [31:0] CanonicalNan = 32'h7FC0_0000;
 
-  logic       a_sign, b_sign, p_sign;
-  logic [4:0] a_exp, b_exp;
-  logic [9:0] a_man, b_man;
-  logic       a_zero, b_zero, a_inf, b_inf, a_nan, b_nan;
+  logic [31:0] a32, b32;
+  logic        p_sign;
+  logic        a_zero, b_zero, a_inf, b_inf, a_nan, b_nan;
   logic [21:0] sig_prod;
+  logic [8:0]  exp_sum;
   logic [7:0]  p_exp;
   logic [22:0] p_man;
+
+  fp16_to_fp32 u_widen_a (.h_i(a_i), .f_o(a32));
+  fp16_to_fp32 u_widen_b (.h_i(b_i), .f_o(b32));
 
   // One block for the whole unit: Icarus evaluates it once per input change (it sits in every PE).
   // Fields are size casts of shifts: Icarus 11 warns on constant part-selects inside always_*.
   always_comb begin : p_mul
-    a_sign = 1'(a_i >> 15);
-    b_sign = 1'(b_i >> 15);
-    a_exp  = 5'(a_i >> 10);
-    b_exp  = 5'(b_i >> 10);
-    a_man  = 10'(a_i);
-    b_man  = 10'(b_i);
-    a_zero = (a_exp == 5'd0);
-    b_zero = (b_exp == 5'd0);
-    a_inf  = (a_exp == 5'h1F) && (a_man == 10'd0);
-    b_inf  = (b_exp == 5'h1F) && (b_man == 10'd0);
-    a_nan  = (a_exp == 5'h1F) && (a_man != 10'd0);
-    b_nan  = (b_exp == 5'h1F) && (b_man != 10'd0);
-    p_sign = a_sign ^ b_sign;
+    a_zero = 15'(a_i) == 15'd0;
+    b_zero = 15'(b_i) == 15'd0;
+    a_inf  = 15'(a_i) == 15'h7C00;
+    b_inf  = 15'(b_i) == 15'h7C00;
+    a_nan  = 15'(a_i) > 15'h7C00;
+    b_nan  = 15'(b_i) > 15'h7C00;
+    p_sign = 1'(a_i >> 15) ^ 1'(b_i >> 15);
 
-    // Both exponents are in 1..30 here, so the FP32 exponent is 99..158: no range checks needed.
-    sig_prod = {1'b1, a_man} * {1'b1, b_man};
+    // A widened FP16 normal or subnormal has its significand in the top 10 fraction bits and an
+    // exponent in 103..142, so the product's FP32 exponent is 79..158: no range checks needed.
+    sig_prod = {1'b1, 10'(a32 >> 13)} * {1'b1, 10'(b32 >> 13)};
+    exp_sum  = {1'b0, 8'(a32 >> 23)} + {1'b0, 8'(b32 >> 23)};
     if (1'(sig_prod >> 21)) begin
       // Significand product in [2, 4): one more exponent step, 21 fraction bits padded to 23.
-      p_exp = {3'b000, a_exp} + {3'b000, b_exp} + 8'd98;
+      p_exp = 8'(exp_sum - 9'd126);
       p_man = {21'(sig_prod), 2'b00};
     end else begin
       // In [1, 2): bit 20 is the hidden one, so shift it out of the fraction.
-      p_exp = {3'b000, a_exp} + {3'b000, b_exp} + 8'd97;
+      p_exp = 8'(exp_sum - 9'd127);
       p_man = {20'(sig_prod), 3'b000};
     end
 

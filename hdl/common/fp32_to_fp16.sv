@@ -1,8 +1,8 @@
-// FP32 -> FP16 conversion, combinational: round to nearest even on the FP16 grid (the subnormal
-// grid included), overflow to a signed inf, then FP16 subnormals flush to a zero of the same sign;
-// FP32 subnormals in read as signed zero, any NaN gives 0x7E00. Matches models/golden.py
-// flush_fp16(np.float32(x).astype(np.float16)) bit for bit except for non-canonical NaN payloads.
-// Not for IEEE-complete conversion (no FP16 subnormal outputs, no flags or other rounding modes).
+// FP32 -> FP16 conversion, combinational, IEEE round to nearest even on the FP16 grid, FP16
+// subnormals included (gradual underflow: results below 2^-14 keep their units of 2^-24), overflow to
+// a signed inf; FP32 subnormals in read as signed zero (they are far below 2^-25 and round to zero
+// anyway), any NaN gives 0x7E00. Matches numpy's float32 -> float16 cast (models/golden.py) bit for
+// bit except for non-canonical NaN payloads. No flags or other rounding modes.
 module fp32_to_fp16 (
   input  logic [31:0] a_i,
   output logic [15:0] y_o
@@ -16,7 +16,10 @@ module fp32_to_fp16 (
   logic        lsb, guard, sticky, round_up;
   logic [14:0] rounded;      // {exponent, fraction} after rounding (a carry steps the exponent)
   logic [23:0] sig;
-  logic [10:0] sub_rounded;  // exponent-0 case: value / 2^-24 after rounding
+  logic [4:0]  sub_shift;    // exponent <= 0: dropped bits of sig, 14 - exp16 clamped to 25
+  logic [10:0] sub_units;    // ... and the value in units of 2^-24 before rounding
+  logic        sub_guard, sub_sticky;
+  logic [10:0] sub_rounded;  // after rounding: 0x400 is the smallest normal, which encodes the same
 
   // One block, every variable assigned once (Icarus evaluates it once per input change). Fields are
   // size casts of shifts, as in fp32_mul.sv.
@@ -34,26 +37,26 @@ module fp32_to_fp16 (
     round_up = guard && (sticky || lsb);
     rounded  = {5'(exp16), 10'(man >> 13)} + 15'(round_up);
 
-    // FP16 exponent 0: the value is in [2^-15, 2^-14), on the subnormal grid its units of 2^-24
-    // are sig >> 14. Only a round up to 2^-14 (the smallest normal) survives the flush; every value
-    // below 2^-15 rounds to a subnormal or zero and flushes anyway.
-    sub_rounded = {1'b0, 10'(sig >> 14)}
-                  + 11'(1'(sig >> 13) && ((13'(sig) != 13'd0) || 1'(sig >> 14)));
+    // Subnormal range: the value is sig * 2^(exp16 - 38), in units of 2^-24 that is
+    // sig >> (14 - exp16); from 25 dropped bits on it rounds to zero (sig < 2^24, no guard bit).
+    sub_shift  = ($signed(exp16) < -10'sd11) ? 5'd25 : 5'(10'd14 - exp16);
+    sub_units  = 11'(sig >> sub_shift);
+    sub_guard  = 1'(sig >> (sub_shift - 5'd1));
+    sub_sticky = (sig & ~(24'hFFFFFF << (sub_shift - 5'd1))) != 24'd0;
+    sub_rounded = sub_units + 11'(sub_guard && (sub_sticky || 1'(sub_units)));
 
     if (exp32 == 8'hFF && man != 23'd0) begin
       y_o = CanonicalNan;
     end else if (exp32 == 8'hFF) begin
       y_o = {sign, 15'h7C00};
     end else if (exp32 == 8'd0) begin
-      y_o = {sign, 15'd0};                       // FP32 zero or subnormal: far below 2^-24
+      y_o = {sign, 15'd0};                       // FP32 zero or subnormal: far below 2^-25
     end else if ($signed(exp16) >= 10'sd31) begin
       y_o = {sign, 15'h7C00};                    // 2^16 and above
     end else if ($signed(exp16) >= 10'sd1) begin
       y_o = (rounded >= 15'h7C00) ? {sign, 15'h7C00} : {sign, rounded};
-    end else if (exp16 == 10'd0 && sub_rounded == 11'h400) begin
-      y_o = {sign, 15'h0400};                    // rounded up to 2^-14: normal, kept
     end else begin
-      y_o = {sign, 15'd0};                       // subnormal result: flushed
+      y_o = {sign, 4'd0, sub_rounded};           // subnormal, or rounded up to 2^-14
     end
   end
 endmodule

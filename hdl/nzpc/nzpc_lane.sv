@@ -75,10 +75,10 @@ module nzpc_lane #(
     return m;
   endfunction
 
-  // Values with a non-zero exponent (FP16 after denormals-are-zero).
+  // Non-zero FP16 values (+0 and -0 are zero, subnormals are not).
   function automatic logic [15:0] nonzero(input logic [255:0] word);
     logic [15:0] nz;
-    for (int i = 0; i < 16; i++) nz[i] = 5'(word >> (16 * i + 10)) != 5'd0;
+    for (int i = 0; i < 16; i++) nz[i] = 15'(word >> (16 * i)) != 15'd0;
     return nz;
   endfunction
 
@@ -240,7 +240,7 @@ module nzpc_lane #(
   assign busy_o = iv_q;
   assign free_o = !iv_q || (item_done && it_rl_q);
   assign detect_o = det_cyc;
-  assign eff_o = mac && v_val[14:10] != 5'd0 && s_val[14:10] != 5'd0;
+  assign eff_o = mac && v_val[14:0] != 15'd0 && s_val[14:0] != 15'd0;
   assign line_end_o = line_end;
   assign line_val_o = mac ? sum : acc_in;
   assign line_b_o = it_b_q;

@@ -1,6 +1,7 @@
 // RowPipe's serial FP16 dequantizer: y = fp16(fp32_add(fp32_mul(fp32(acc), scale), shift)) for the
 // P accumulators of one output block, one channel a cycle (models/golden.py dequant_affine). It
-// takes a new block in the cycle it finishes the last one. Not for FP16 subnormal scales (rejected).
+// takes a new block in the cycle it finishes the last one. FP16 scales and shifts are IEEE values
+// (subnormals widened exactly); the caller rejects zero, inf and NaN scales and inf/NaN shifts (BAD_SCALE).
 `include "accel_assert.svh"
 
 module rowpipe_dequant #(
@@ -17,7 +18,7 @@ module rowpipe_dequant #(
   input  logic [CntW-1:0]        n_i,       // 1..P
   input  logic [P-1:0][AccW-1:0] acc_i,
   input  logic [P-1:0][15:0]     scale_i,   // FP16, per lane
-  input  logic [P-1:0][15:0]     shift_i,   // FP16, per lane (subnormal reads as signed zero)
+  input  logic [P-1:0][15:0]     shift_i,   // FP16, per lane
   input  logic [TagW-1:0]        tag_i,
   output logic                   op_o,      // one output computed this cycle (DQ_OPS)
   output logic                   out_valid_o, // one cycle: out_y_o lanes < n hold the block
@@ -36,15 +37,6 @@ module rowpipe_dequant #(
   logic [CntW-1:0] left_q;              // outputs still to compute (0: idle)
   logic [LaneW-1:0] lane_q;
 
-  // FP16 -> FP32: exact for normals; exponent 0 (zero, subnormal) reads as a signed zero. Inf and
-  // NaN never get here (BAD_SCALE). No return and no casts: Yosys rejects both in functions.
-  function automatic logic [31:0] widen(input logic [15:0] h);
-    logic [7:0] e;
-    e = {3'd0, h[14:10]} + 8'd112;
-    if (h[14:10] == 5'd0) widen = {h[15], 31'd0};
-    else widen = {h[15], e, h[9:0], 13'd0};
-  endfunction
-
   // ---------------------------------------------------------------- one output's datapath
   logic [AccW-1:0] acc, mag;
   logic [15:0] scale16, shift16;
@@ -56,8 +48,8 @@ module rowpipe_dequant #(
   assign acc = acc_q[lane_q];
   assign scale16 = scale_q[lane_q];
   assign shift16 = shift_q[lane_q];
-  assign scale32 = widen(scale16);
-  assign shift32 = widen(shift16);
+  fp16_to_fp32 u_scale32 (.h_i(scale16), .f_o(scale32));
+  fp16_to_fp32 u_shift32 (.h_i(shift16), .f_o(shift32));
 
   always_comb begin : p_operands
     // Exact signed integer -> FP32 (|acc| <= 2^23 fits the 24-bit significand).
@@ -68,7 +60,6 @@ module rowpipe_dequant #(
     end
     norm = (AccW-1)'(mag << (LeadW'(AccW - 1) - lead));
     a32 = (mag == '0) ? 32'd0 : {1'(acc >> (AccW - 1)), 8'(32'd127 + 32'(lead)), 23'(norm)};
-    // FP16 -> FP32: exact for normals; exponent 0 (zero, subnormal) reads as signed zero.
   end
 
   fp32_mul u_mul (.a_i(a32), .b_i(scale32), .p_o(prod32));

@@ -147,7 +147,8 @@ module rowpipe_stage #(
     assign dq_scale[j] = pair[15:0];
     assign dq_shift[j] = pair[31:16];
     assign lane_ok_g[j] = 32'(g_q) * P + j < 32'(co_i);
-    assign lane_bad[j] = lane_ok_g[j] && (pair[14:10] == 5'd0 || pair[14:10] == 5'h1F
+    // A zero, inf or NaN scale, or an inf or NaN shift; subnormals are ordinary values.
+    assign lane_bad[j] = lane_ok_g[j] && (pair[14:0] == 15'd0 || pair[14:10] == 5'h1F
                                           || pair[30:26] == 5'h1F);
   end
   wire bad_lane = lane_bad != '0;

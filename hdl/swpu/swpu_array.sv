@@ -43,13 +43,13 @@ module swpu_array #(
   logic [Lanes*IdxW-1:0] s2_idx_q, s2_shift_q;
   logic [Lanes*32-1:0] s2_sum_q;
 
-  // Zero after denormals-are-zero: exponent field 0.
+  // An effectual pair: both FP16 operands non-zero (+0 and -0 are zero, subnormals are not).
   always_comb begin : p_pairs
     for (int i = 0; i < Rows; i++) begin
       for (int j = 0; j < Cols; j++) begin
         grid[i*Cols+j] = row_on_i[i] && col_on_i[j] && out_on_i[i*Cols+j];
-        pairs[i*Cols+j] = grid[i*Cols+j] && (a_i[i*16 + 10 +: 5] != 5'd0)
-                          && (b_i[j*16 + 10 +: 5] != 5'd0);
+        pairs[i*Cols+j] = grid[i*Cols+j] && (a_i[i*16 +: 15] != 15'd0)
+                          && (b_i[j*16 +: 15] != 15'd0);
       end
     end
     todo = pairs & ~done_q;

@@ -41,28 +41,14 @@ module trainer_bn #(
   logic [31:0] group_q;
 
   // FP16 -> FP32, exact (an FP16 subnormal is an FP32 normal); NaN becomes the canonical NaN.
-  function automatic logic [31:0] f16_to_f32(input logic [15:0] h);
-    logic [4:0] e;
-    logic [9:0] f;
-    logic [3:0] lead;                      // the leading one of a subnormal's fraction
-    logic [22:0] frac;
-    e = h[14:10];
-    f = h[9:0];
-    lead = 4'd0;
-    for (int i = 0; i < 10; i++) begin
-      if (f[i]) lead = i[3:0];
-    end
-    frac = {13'd0, f} << (5'd23 - {1'b0, lead});  // the leading one leaves the 23-bit fraction
-    if (e == 5'd0) f16_to_f32 = f == 10'd0 ? {h[15], 31'd0} : {h[15], 8'd103 + {4'd0, lead}, frac};
-    else if (e == 5'h1F) f16_to_f32 = f == 10'd0 ? {h[15], 8'hFF, 23'd0} : 32'h7FC0_0000;
-    else f16_to_f32 = {h[15], {3'd0, e} + 8'd112, f, 13'd0};
-  endfunction
+  logic [31:0] xhat32;
+  fp16_to_fp32 u_xhat32 (.h_i(xh_rdata_i[idx_q]), .f_o(xhat32));
 
   wire proc = state_q == BnProc;
   wire last_lane = 32'(idx_q) + 1 == 32'(nvalid_q);
   wire [SlotW-1:0] slot = lane_rows_q ? idx_q : slot_q;
   wire [31:0] c = word_q[idx_q];
-  wire [31:0] w = use_xhat_q ? f16_to_f32(xh_rdata_i[idx_q]) : c;
+  wire [31:0] w = use_xhat_q ? xhat32 : c;
   logic [31:0] cw, s1_sum, s2_sum;
 
   fp32_mul u_cw (.a_i(c), .b_i(w), .p_o(cw));

@@ -1,8 +1,9 @@
 // Lanes multiply-accumulate lanes: lane j adds x_i * y_i[j] (FP16 x FP16 exact, FP32 RNE add) to
-// its accumulator when the product is effectual (both operands non-zero after DAZ) and the lane is
-// enabled. A tile's outputs start from +0: end_i returns every accumulator to +0 after res_o
+// its accumulator when the product is effectual (both operands, as this unit's multipliers see them,
+// non-zero) and the lane is enabled. A tile's outputs start from +0: end_i returns every accumulator to +0 after res_o
 // (the value including this cycle's product) has been taken. Used twice: the full-precision lanes
-// and the estimate lanes (fed with truncated operands). MantBits < 10 makes the multipliers narrow:
+// and the estimate lanes (fed with truncated operands: a subnormal truncated to zero is skipped, as
+// golden.speculation_estimate skips it). MantBits < 10 makes the multipliers narrow:
 // the operands' low mantissa bits are constant zero, so synthesis trims them (the estimate lanes'
 // real cost, make area); the caller never sends more bits (SPEC.keep <= SpecBits is checked).
 module trainer_lanes #(
@@ -23,15 +24,17 @@ module trainer_lanes #(
   output logic [CountW-1:0]       effectual_o   // products accumulated this cycle
 );
   logic [Lanes-1:0] effectual;
-  wire x_nz = x_i[14:10] != 5'd0;
+  wire [15:0] x = x_i & OperandMask;
+  wire x_nz = x[14:0] != 15'd0;
 
   for (genvar j = 0; j < Lanes; j++) begin : gen_lane
     logic [31:0] acc_q, product, sum;
 
-    fp16_mul u_mul (.a_i(x_i & OperandMask), .b_i(y_i[j] & OperandMask), .p_o(product));
+    wire [15:0] y = y_i[j] & OperandMask;
+    fp16_mul u_mul (.a_i(x), .b_i(y), .p_o(product));
     fp32_add u_add (.a_i(acc_q), .b_i(product), .s_o(sum));
 
-    assign effectual[j] = en_i && lane_en_i[j] && x_nz && y_i[j][14:10] != 5'd0;
+    assign effectual[j] = en_i && lane_en_i[j] && x_nz && y[14:0] != 15'd0;
     assign res_o[j] = effectual[j] ? sum : acc_q;
 
     always_ff @(posedge clk_i) begin : p_acc

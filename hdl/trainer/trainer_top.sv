@@ -289,8 +289,8 @@ module trainer_top
   endfunction
 
   for (genvar i = 0; i < KStep; i++) begin : gen_nz
-    // Non-zero after DAZ, and inside K (the codec pads with zeros; this keeps a bad pad harmless).
-    assign f_nz[i] = x_rdata[i*16+10 +: 5] != 5'd0 && f_kb_q * KStep + i < 32'(k_q);
+    // Non-zero (subnormals are), and inside K (the codec pads with zeros; this keeps a bad pad harmless).
+    assign f_nz[i] = x_rdata[i*16 +: 15] != 15'd0 && f_kb_q * KStep + i < 32'(k_q);
   end
   assign f_rem = f_act_q ? f_nz & ~f_taken_q : '0;
   assign f_pick = lowest(f_rem);

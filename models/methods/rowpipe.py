@@ -62,8 +62,8 @@ class QuantConv:
         bn_scale, bn_shift = block.bn.affine()
         # y_bn = bn_scale * s_in * s_w * acc + bn_shift, in units of the next layer's scale
         div = s_out if s_out is not None else 1.0
-        self.scale = golden.flush_fp16(bn_scale * s_in * s_w / div)
-        self.shift = golden.flush_fp16(bn_shift / div)
+        self.scale = golden.to_fp16(bn_scale * s_in * s_w / div)
+        self.shift = golden.to_fp16(bn_shift / div)
         self.in_state = None
         self.w2d = (self.q_w * s_w[:, None]).astype(np.float32)   # the real weights the integers stand for
 

@@ -21,8 +21,10 @@ def test_fp16_rounding_equals_golden(x, keep):
 
 
 def test_fp16_rounding_at_the_subnormal_boundary():
-    x = np.array([2**-14 - 2**-25, np.nextafter(np.float32(2**-14 - 2**-25), 0), 65519.9, 65520], np.float32)
-    np.testing.assert_array_equal(fp16_rounded(x), [2**-14, 0, 65504, np.inf])
+    x = np.array([2**-14 - 2**-25, np.nextafter(np.float32(2**-14 - 2**-25), 0), 2**-24 * 2.5, -2**-25,
+                  65519.9, 65520], np.float32)
+    np.testing.assert_array_equal(fp16_rounded(x), [2**-14, 2**-14 - 2**-24, 2**-23, -0.0, 65504, np.inf])
+    assert np.signbit(fp16_rounded(x)[3])
 
 
 def test_numpy_and_golden_executors_agree_on_an_fp_op():

@@ -1,7 +1,7 @@
 """Tests of golden.py's FP functions against references computed independently in float64.
 
-The references decode the raw bit patterns themselves (denormals-are-zero, inf, NaN) instead of
-reusing golden's flush helpers, compute in float64 (exact for FP16 x FP16; a float64 sum rounded once
+The references decode the raw bit patterns themselves (FP16 subnormals as IEEE values, FP32 ones as
+signed zero, inf, NaN) instead of reusing golden's helpers, compute in float64 (exact for FP16 x FP16; a float64 sum rounded once
 to float32 is the correctly rounded FP32 sum, since 53 >= 2 * 24 + 2), then flush and canonicalise.
 """
 from __future__ import annotations
@@ -31,11 +31,11 @@ SETTINGS = settings(max_examples=400, deadline=None)
 # ---------------------------------------------------------------------------------------------------
 
 def fp16_value(h: int) -> float:
-    """An FP16 bit pattern as the cores read it: subnormals are signed zero."""
+    """An FP16 bit pattern's IEEE value: a subnormal is man * 2^-24."""
     sign, exp, man = h >> 15, (h >> 10) & 0x1F, h & 0x3FF
     if exp == 0x1F:
         return math.nan if man else (-math.inf if sign else math.inf)
-    mag = 0.0 if exp == 0 else math.ldexp(1024 + man, exp - 25)
+    mag = math.ldexp(man, -24) if exp == 0 else math.ldexp(1024 + man, exp - 25)
     return -mag if sign else mag
 
 
@@ -90,7 +90,8 @@ def golden_add_bits(a: int, b: int) -> int:
 def fp16_values(h: np.ndarray) -> np.ndarray:
     h = h.astype(np.int64)
     sign, exp, man = h >> 15, (h >> 10) & 0x1F, h & 0x3FF
-    mag = np.where(exp == 0, 0.0, np.ldexp((1024 + man).astype(np.float64), exp - 25))
+    mag = np.where(exp == 0, np.ldexp(man.astype(np.float64), -24),
+                   np.ldexp((1024 + man).astype(np.float64), exp - 25))
     mag = np.where(exp == 0x1F, np.where(man == 0, np.inf, np.nan), mag)
     return np.where(sign == 1, -mag, mag)
 
@@ -164,14 +165,16 @@ def test_fp16_mul_sweep_every_a():
 
 @pytest.mark.parametrize("a, b, expected", [
     (0x0000, 0x3C00, 0x00000000), (0x8000, 0x3C00, 0x80000000), (0x8000, 0xBC00, 0x00000000),
-    (0x0001, 0x3C00, 0x00000000), (0x8001, 0x3C00, 0x80000000), (0x03FF, 0xFBFF, 0x80000000),
+    (0x0001, 0x3C00, 0x33800000), (0x8001, 0x3C00, 0xB3800000), (0x03FF, 0xFBFF, 0xC07FA008),
+    (0x0001, 0x0001, 0x27800000), (0x8001, 0x0400, 0xAC800000),
     (0x7C00, 0x3C00, 0x7F800000), (0x7C00, 0xBC00, 0xFF800000), (0xFC00, 0xFC00, 0x7F800000),
-    (0x7C00, 0x0000, NAN32), (0x8000, 0xFC00, NAN32), (0x7C00, 0x0001, NAN32),
+    (0x7C00, 0x0000, NAN32), (0x8000, 0xFC00, NAN32), (0x7C00, 0x0001, 0x7F800000), (0xFC00, 0x0001, 0xFF800000),
     (0x7E00, 0x3C00, NAN32), (0xFC01, 0x0000, NAN32), (0x7FFF, 0x7C00, NAN32),
     (0x7BFF, 0x7BFF, 0x4F7FC004), (0x0400, 0x0400, 0x31800000), (0x3C00, 0x3C00, 0x3F800000),
 ])
 def test_fp16_mul_rules(a, b, expected):
-    """DAZ, signed zero (sign = xor), inf x nonzero, inf x 0 and NaN -> canonical NaN, extremes exact."""
+    """Subnormals as IEEE values (2^-24 x 2^-24 = 2^-48 exact), signed zero (sign = xor), inf x nonzero
+    (a subnormal included) is inf, inf x 0 and NaN -> canonical NaN, extremes exact."""
     assert golden_mul_bits(a, b) == expected
     assert golden_mul_bits(b, a) == expected
 
@@ -321,8 +324,9 @@ def test_gemm_fp16_rejects_bad_shapes():
 def test_flush_helpers():
     f32 = np.array([0x00000001, 0x807FFFFF, 0x00800000, 0x7FC00001, 0xFF800000], np.uint32).view(np.float32)
     assert golden.bits(golden.flush_fp32(f32)).tolist() == [0x00000000, 0x80000000, 0x00800000, NAN32, 0xFF800000]
-    f16 = np.array([0x0001, 0x83FF, 0x0400, 0x7C00], np.uint16).view(np.float16)
-    assert golden.bits(golden.flush_fp16(f16)).tolist() == [0x0000, 0x8000, 0x0400, 0x7C00]
+    # FP32 -> FP16 keeps subnormal results: 2^-24, -(2^-14 - 2^-24), the 2^-25 tie (even: +0), 2^-14
+    f32 = np.array([2**-24, -(2**-14 - 2**-24), 2**-25, 2**-14 - 2**-25], np.float32)
+    assert golden.bits(golden.to_fp16(f32)).tolist() == [0x0001, 0x83FF, 0x0000, 0x0400]
     with pytest.raises(TypeError):
         golden.bits(np.zeros(2, np.float64))
 

@@ -48,7 +48,6 @@ def test_fixture_folder_stays_small():
 def test_every_fixture_result_is_the_golden_gemm(fixtures):
     for r in fixtures:
         r.verify()
-        same_bits(golden.flush_fp16(r.a), r.a)
         record_set = f"-{r.meta['record_set']}" if r.meta.get("record_set") else ""
         assert r.id == f"{r.method}{record_set}/{r.layer}/{r.phase}/{r.step}"
         m, k, n = r.meta["gemm_shape"]["M"], r.meta["gemm_shape"]["K"], r.meta["gemm_shape"]["N"]

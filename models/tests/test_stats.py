@@ -28,14 +28,15 @@ def test_effectual_macs_count_nonzero_pairs_of_kept_outputs(m, k, n, with_skip, 
     assert effectual_macs(op) == brute_force(a, b, skip)
 
 
-def test_fp_operands_that_flush_are_not_effectual():
+def test_fp_operands_that_round_to_zero_are_not_effectual():
     tiny = np.float32(2**-14 - 2**-25)          # rounds up to the smallest FP16 normal
-    below = np.nextafter(tiny, np.float32(0))    # rounds to a subnormal: flushed to zero
-    a = np.array([[1.0, 1.0, 1.0]], np.float32)
-    b = np.array([[tiny], [below], [1e-9]], np.float32)
-    assert golden.flush_fp16(b).ravel().tolist() == [2**-14, 0, 0]
-    assert effectual_macs(GemmOp("l", "FF", a, b)) == 1
-    assert effectual_macs(GemmOp("l", "FF", a, b, kind="int_mac")) == 3     # integer kinds: exact zeros only
+    below = np.nextafter(tiny, np.float32(0))    # rounds to the largest subnormal: non-zero
+    tie = np.float32(2**-25)                     # the tie between 0 and 2^-24: even, zero
+    a = np.array([[1.0, 1.0, 1.0, 1.0, 1.0]], np.float32)
+    b = np.array([[tiny], [below], [np.nextafter(tie, np.float32(1))], [tie], [1e-9]], np.float32)
+    assert b.astype(np.float16).ravel().tolist() == [2**-14, 2**-14 - 2**-24, 2**-24, 0, 0]
+    assert effectual_macs(GemmOp("l", "FF", a, b)) == 3
+    assert effectual_macs(GemmOp("l", "FF", a, b, kind="int_mac")) == 5     # integer kinds: exact zeros only
 
 
 def test_stats_sum_per_layer_and_phase():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 FP16_SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, 6.0e-8, -6.0e-8, 6.1e-5, 65504.0, -65504.0, 1.0],
-                         dtype=np.float16)  # zeros, infinities, subnormals (read as zero), extremes
+                         dtype=np.float16)  # zeros, infinities, subnormals (IEEE values), extremes
 # NaN operands as raw bits, several payloads: canonical quiet, signalling with payload 1, negative quiet
 # with a payload, every mantissa bit set. Every FP unit must give the canonical NaN for each.
 FP16_NAN_BITS = np.array([0x7E00, 0x7C01, 0xFE01, 0x7FFF], dtype=np.uint16)

@@ -111,7 +111,7 @@ class NzpcCodec(CoreCodec):
         if masked(op):
             mask = op.operands["mask"]
             return allowed(mask.T if op.phase == "BP" else mask)
-        return golden.flush_fp16(s) != 0
+        return s != 0
 
     def lane_of(self, op) -> np.ndarray:
         """The lane of every line of the job's padded blocks."""
@@ -222,8 +222,8 @@ class NzpcCodec(CoreCodec):
             return 0, 0
         m, n, k = self.shape(op)
         v, s = self.vs(op)
-        visited_nz = self.visits(op) & (golden.flush_fp16(s) != 0)
-        v_nz = (golden.flush_fp16(v) != 0).sum(axis=0)
+        visited_nz = self.visits(op) & (s != 0)
+        v_nz = (v != 0).sum(axis=0)
         return m * n * k, int((visited_nz.sum(axis=0) * v_nz).sum())
 
     def mac_units(self, op):

@@ -4,8 +4,8 @@ sequences FF -> readback -> BP -> WG of recorded training (models/data/records/n
 
 A BP/WG operation carries the mask the preceding FF job leaves on chip (NzpcCodec.state_after, from
 models/): the test must run them in that order, on the same LAYER tag. Operands go to the core as their
-raw bits, subnormals and NaN payloads included: the core reads subnormals as zero (never a visited
-non-zero of S) and the golden model does the same (models/golden.py)."""
+raw bits, subnormals and NaN payloads included: subnormals are IEEE values (non-zero, effectual) in the
+core and in the golden model (models/golden.py)."""
 from __future__ import annotations
 
 import os
@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT / "models" / "data" / "records" / "nzpc"
 ACTS = ("relu", "relu6", "leakyrelu", "none")
 # FP16 pre-activations of each state, the edges included: exactly 0 (both signs), exactly 6, the
-# neighbours of 6, subnormals (read as zero), the extremes; an infinity (state_ff_op's A = I then
+# neighbours of 6, subnormals (values of their sign's state), the extremes; an infinity (state_ff_op's A = I then
 # makes 0 x inf = NaN in the other rows of its column: NaN reaches the estimator).
 STATE_VALUES = {
-    ZERO: np.array([0.0, -0.0, -1.0e-3, -2.5, -65504.0, -6.0e-8, 6.0e-8], np.float16),
-    LINEAR: np.array([1.0e-3, 0.5, 3.0, 5.996, 6.1e-5], np.float16),
+    ZERO: np.array([0.0, -0.0, -1.0e-3, -2.5, -65504.0, -6.0e-8, -3.0e-5], np.float16),
+    LINEAR: np.array([1.0e-3, 0.5, 3.0, 5.996, 6.1e-5, 6.0e-8, 3.0e-5], np.float16),
     SATURATED: np.array([6.0, 6.004, 100.0, 65504.0, np.inf], np.float16),
     LEAKY: np.array([-0.5, -7.0, -1.0e-4], np.float16),
 }

@@ -64,6 +64,22 @@ def operand_extremes(res: OpResult) -> set[str]:
     return seen
 
 
+def dequant_subnormals(res: OpResult) -> set[str]:
+    """FP16 subnormals the dequantizer met (layer 2's scales and shifts) and produced (y2) in CONV jobs
+    the RTL got bit-exact."""
+    if not conv(res):
+        return set()
+    o = res.op.operands
+
+    def subnormal(bits) -> np.ndarray:
+        bits = np.asarray(bits).astype(np.uint16)
+        return ((bits & 0x7C00) == 0) & ((bits & 0x03FF) != 0)
+    found = {"scale": subnormal(np.asarray(o["scale2"], np.float16).view(np.uint16)),
+             "shift": subnormal(np.asarray(o["shift2"], np.float16).view(np.uint16)),
+             "result": subnormal(res.result)}
+    return {name for name, hit in found.items() if hit.any()}
+
+
 def operand_specials(res: OpResult) -> frozenset[str]:
     """The special FP16 encodings among the raw operand bits of a HEAD job the RTL got right (CONV
     jobs have no FP16 operands)."""
@@ -88,6 +104,8 @@ def kernel(res: OpResult, which: str) -> str:
             bins=["negative", "saturated", "tie", "in_range"])
 @CoverPoint("rowpipe.extremes", xf=operand_extremes, rel=lambda seen, b: b in seen, inj=False,
             bins=["w_min", "w_max", "x_max", "y2_inf"])
+@CoverPoint("rowpipe.dequant_subnormal", xf=dequant_subnormals, rel=lambda seen, b: b in seen, inj=False,
+            bins=["scale", "shift", "result"])
 @CoverPoint("rowpipe.head_phase", xf=lambda res: res.op.phase if good(res) and kind(res.op) == "head" else "n/a",
             bins=["FF", "BP", "WG"])
 @CoverPoint("rowpipe.operand_specials", xf=operand_specials, bins=list(FP16_SPECIAL_KINDS),

@@ -24,16 +24,18 @@ PAIRS = (("conv1", "conv2"), ("conv2", "conv3"))     # consecutive conv layers o
 def spread_scale(rng, acc: np.ndarray, top: float) -> np.ndarray:
     """FP16 scales per output channel that map the accumulators' spread onto about [0, top]."""
     spread = np.maximum(np.abs(acc).reshape(len(acc), -1).max(axis=1), 1)
-    return golden.flush_fp16(rng.uniform(0.5, 1.0, len(acc)) * top / spread).astype(np.float16)
+    return (rng.uniform(0.5, 1.0, len(acc)) * top / spread).astype(np.float16)
 
 
 def conv_op(rng, op_id: str, h: int, w: int, c0: int, c1: int, c2: int, k1: int = 3, p1: int = 1,
             k2: int = 3, p2: int = 1, pool: bool = False, layerwise: bool = False, extremes: bool = False,
-            zeros: float = 0.4) -> Operation:
+            zeros: float = 0.4, subnormals: bool = False) -> Operation:
     """A random CONV job. Layer 1's scales spread its outputs over 0..~20 (saturating some at 15, some
     negative ReLU'd to 0); channel 0 has scale 0.5 and shift 0, so odd accumulators give ties x.5.
     extremes: weights only -8 and 7, inputs only 0 and 15, and layer 2's last channel scaled to
-    overflow FP16 (y2 = +-inf)."""
+    overflow FP16 (y2 = +-inf).
+    subnormals (c2 >= 3): layer 2's channel 1 has the scale 2^-24 (the smallest subnormal) and no shift,
+    so every |accumulator| below 1024 gives a subnormal y2; channel 2 has a subnormal shift."""
     x = rng.integers(0, 16, (c0, h, w)).astype(np.uint8)
     x[rng.random(x.shape) < zeros] = 0
     w1 = rng.integers(-8, 8, (c1, c0, k1, k1)).astype(np.int8)
@@ -47,12 +49,15 @@ def conv_op(rng, op_id: str, h: int, w: int, c0: int, c1: int, c2: int, k1: int 
     ones = lambda n: np.ones(n, np.float16)        # noqa: E731
     acc1, _ = frozen_conv(x, FrozenConv(w1, ones(c1), np.zeros(c1, np.float16), p1))
     scale1 = spread_scale(rng, acc1, 20.0)
-    shift1 = golden.flush_fp16(rng.uniform(-2, 3, c1)).astype(np.float16)
+    shift1 = rng.uniform(-2, 3, c1).astype(np.float16)
     scale1[0], shift1[0] = 0.5, 0.0
-    scale2 = golden.flush_fp16(rng.uniform(0.001, 0.05, c2) * rng.choice([-1, 1], c2)).astype(np.float16)
-    shift2 = golden.flush_fp16(rng.uniform(-10, 10, c2)).astype(np.float16)
+    scale2 = (rng.uniform(0.001, 0.05, c2) * rng.choice([-1, 1], c2)).astype(np.float16)
+    shift2 = rng.uniform(-10, 10, c2).astype(np.float16)
     if extremes:
         scale2[-1] = np.float16(60000.0)
+    if subnormals:
+        scale2[1], shift2[1] = np.float16(2.0**-24) * np.sign(scale2[1]), 0.0
+        shift2[2] = np.float16(-3.0e-5)
     operands = {"x_q": x, "w1": w1, "scale1": scale1, "shift1": shift1, "w2": w2, "scale2": scale2, "shift2": shift2}
     return Operation(op_id, "FF", operands,
                      meta={"kind": "conv", "p1": p1, "p2": p2, "pool": pool, "layerwise": layerwise, "source": "random"})
@@ -61,9 +66,8 @@ def conv_op(rng, op_id: str, h: int, w: int, c0: int, c1: int, c2: int, k1: int 
 def head_op(rng, op_id: str, phase: str, m: int, n: int, k: int, sparsity_b: float = 0.5, specials: float = 0.0,
             nans: float = 0.0) -> Operation:
     """A random HEAD job, a `specials` fraction of special values and a `nans` fraction of NaN payloads
-    in both operands. They go to the core as their raw bits: fp16_gemm reads subnormals as zero and
-    golden.gemm_fp16 does the same. (A CONV job's FP16 scales stay normal: the core rejects a
-    subnormal scale with BAD_SCALE.)"""
+    in both operands. They go to the core as their raw bits: subnormals are IEEE values in fp16_gemm
+    and in golden.gemm_fp16."""
     a = random_matrix(rng, (m, k), 0.0, specials, nans)
     b = random_matrix(rng, (k, n), sparsity_b, specials, nans)
     return Operation(op_id, phase, {"a": a, "b": b}, meta={"kind": "head", "source": "random"})

@@ -56,7 +56,7 @@ class test_random_pairs(RowpipeTest):
                 break
         for phase in ("FF", "BP", "WG"):
             ops.append(head_op(self.rng, f"head/{phase}", phase, 9, 6, 21))
-        # raw special operands: signed zeros, subnormals (read as zero), infinities, NaN payloads
+        # raw special operands: signed zeros, subnormals (IEEE values), infinities, NaN payloads
         ops += [head_op(self.rng, "head/specials", "BP", 8, 7, 24, 0.3, specials=0.05),
                 head_op(self.rng, "head/nan_payloads", "WG", 7, 6, 11, 0.2, specials=0.2, nans=0.1)]
         return self.tag(ops)
@@ -97,12 +97,12 @@ class test_modes_agree(RowpipeTest):
 class test_extremes(RowpipeTest):
     """INT4 weights only -8 and 7, UINT4 inputs only 0 and 15 (the largest accumulators), requantize
     saturating at 15 and ReLU'ing negatives, ties x.5 rounding to even, layer-2 outputs overflowing to
-    +-inf, in both modes and with pool."""
+    +-inf; the dequantizer's subnormal scale, shift and results (IEEE values); in both modes and with pool."""
 
     def operations(self):
-        ops = [conv_op(self.rng, "extremes/pipeline", 6, 6, 4, P, 2, extremes=True),
+        ops = [conv_op(self.rng, "extremes/pipeline", 6, 6, 4, P, 4, extremes=True, subnormals=True),
                conv_op(self.rng, "extremes/pool_layerwise", 6, 6, 3, P + 2, 3, extremes=True, pool=True,
-                       layerwise=True)]
+                       layerwise=True, subnormals=True)]
         return self.tag(ops[:1] if on_icarus() else ops)
 
 
@@ -162,8 +162,8 @@ class test_stream_pressure(RowpipeTest):
 @pyuvm.test()
 class test_bad_configurations(RowpipeTest):
     """Each common fault (on CONV and HEAD jobs) and each RowPipe fault ends in STATUS.error with its
-    code; BAD_SCALE for a zero, a subnormal, an infinite and a NaN scale and a NaN shift; each time the
-    next job completes."""
+    code; BAD_SCALE for a zero, an infinite and a NaN scale and a NaN shift (a subnormal scale is a value:
+    test_extremes); each time the next job completes."""
 
     def operations(self):
         ops = []
@@ -177,7 +177,7 @@ class test_bad_configurations(RowpipeTest):
             bad = self.small_conv(f"fault/{fault}", **shape)
             bad.fault = fault
             ops += [bad, self.small_conv(f"after/{fault}")]
-        for name, value in (("subnormal", 3.0e-5), ("inf", np.inf), ("nan", np.nan)):
+        for name, value in (("inf", np.inf), ("nan", np.nan)):
             bad = self.small_conv(f"fault/bad_scale/{name}")
             bad.fault, bad.meta["bad_scale_value"] = "bad_scale", value
             ops += [bad]

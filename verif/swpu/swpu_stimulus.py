@@ -1,7 +1,7 @@
 """Operations for the SWPU core: random sub-structured masks (shape and line pruning) on conv-shaped
 GEMMs in all three phases, and operations recorded from real `swpu` training (models/records.py).
-Operands go to the core as their raw bits, subnormals and NaN payloads included: the core reads
-subnormals as zero and the golden model does the same (models/golden.py)."""
+Operands go to the core as their raw bits, subnormals and NaN payloads included: subnormals are IEEE
+values (non-zero, effectual) in the core and in the golden model (models/golden.py)."""
 from __future__ import annotations
 
 import os
@@ -29,8 +29,8 @@ def masked_op(op_id: str, phase: str, w4: np.ndarray, line: np.ndarray, shape: n
     w = np.where(keep, w4.reshape(f, -1), np.float16(0)).astype(np.float16)
     a, b = {"FF": (w, act), "BP": (w.T.copy(), err), "WG": (err, act.T.copy())}[phase]
     meta.update(line_w=kw, order=order, line_sparsity=float(1 - line.mean()),
-                shape_sparsity=float(1 - shape.mean()), sparsity_a=float(np.mean(golden.flush_fp16(a) == 0)),
-                sparsity_b=float(np.mean(golden.flush_fp16(b) == 0)))
+                shape_sparsity=float(1 - shape.mean()), sparsity_a=float(np.mean(a == 0)),
+                sparsity_b=float(np.mean(b == 0)))
     return Operation(op_id, phase, {"a": a, "b": b, "line": line.reshape(f, -1).astype(bool),
                                     "shape": shape.ravel().astype(bool)}, meta=meta)
 
@@ -60,8 +60,8 @@ def record_op(rec, order: str = "clustered") -> Operation:
     meta = dict(line_w=kw, order=order, source="record", step=rec.step,
                 line_sparsity=float(1 - rec.arrays["line_mask"].mean()),
                 shape_sparsity=float(1 - rec.arrays["shape_mask"].mean()),
-                sparsity_a=float(np.mean(golden.flush_fp16(a) == 0)),
-                sparsity_b=float(np.mean(golden.flush_fp16(b) == 0)))
+                sparsity_a=float(np.mean(a == 0)),
+                sparsity_b=float(np.mean(b == 0)))
     return Operation(f"{rec.id}@{order}", rec.phase,
                      {"a": a, "b": b, "line": rec.arrays["line_mask"].reshape(f, c * kh).astype(bool),
                       "shape": rec.arrays["shape_mask"].ravel().astype(bool)}, meta=meta)

@@ -46,7 +46,7 @@ class test_random_masks(SwpuTest):
             order = "natural" if i % 2 else "clustered"
             ops += random_layer_ops(self.rng, f"masks/{int(line*100)}-{int(shape*100)}", 11, 3, 3, 21,
                                     line, shape, order=order)
-        # raw special operands: signed zeros, subnormals (read as zero), infinities, NaN payloads
+        # raw special operands: signed zeros, subnormals (IEEE values), infinities, NaN payloads
         ops += random_layer_ops(self.rng, "specials/light", 9, 2, 3, 13, 0.3, 0.1, order="natural", specials=0.05)
         ops += random_layer_ops(self.rng, "specials/nan_payloads", 9, 2, 3, 13, 0.3, 0.1, specials=0.2, nans=0.05)
         return self.tag(ops)

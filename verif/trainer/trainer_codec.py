@@ -268,7 +268,7 @@ class TrainerCodec(CoreCodec):
         g = self.geometry(op)
         skip = self.skipped(op)
         spec, audit = speculating(op), speculating(op) and bool(op.meta.get("audit"))
-        x_nonzeros = (golden.flush_fp16(self.x_matrix(op)) != 0).sum(axis=1)   # entries a tile fetches
+        x_nonzeros = (self.x_matrix(op) != 0).sum(axis=1)   # entries a tile fetches
         tile_skipped = np.zeros(g["T"], dtype=bool)
         if skip is not None and not audit:
             _, _, valid = self.tile_outputs(op)

@@ -19,8 +19,8 @@ XHAT_SPECIALS = np.array([0.0, -0.0, 6.0e-8, -3.0e-5, 6.1e-5, np.inf, -np.inf, n
 
 
 def gemm_op(op_id: str, a, b, phase: str = "FF", operands: dict | None = None, **meta) -> Operation:
-    """Operands go to the core as they are: FP16 subnormals reach the RTL, which reads them as zero
-    (the golden model flushes them itself)."""
+    """Operands go to the core as they are: FP16 subnormals reach the RTL as IEEE values (non-zero;
+    truncated to zero in the estimate lanes when their top bits are clear, as the golden model does)."""
     a, b = np.asarray(a, dtype=np.float16), np.asarray(b, dtype=np.float16)
     meta.setdefault("sparsity_a", float(np.mean(a == 0)))
     meta.setdefault("sparsity_b", float(np.mean(b == 0)))

@@ -42,7 +42,7 @@ class test_random_grid(TrainerTest):
 @pyuvm.test()
 class test_edge_shapes(TrainerTest):
     """1x1x1, K below and at one X word, M and N below, at and past a tile of lanes, specials
-    (signed zeros, subnormals read as zero, infinities), in both dataflows."""
+    (signed zeros, subnormals as IEEE values, infinities), in both dataflows."""
 
     def operations(self):
         shapes = [(1, 1, 1), (1, LANES, KSTEP), (LANES, 1, KSTEP + 1), (LANES + 1, LANES - 1, 3),

@@ -1,4 +1,4 @@
-"""cocotb tests of fp16_mul, fp32_add, fp32_mul and fp32_to_fp16 (through fp_units_tb) against models.golden,
+"""cocotb tests of fp16_mul (with its fp16_to_fp32 widening), fp32_add, fp32_mul and fp32_to_fp16 (through fp_units_tb) against models.golden,
 bit for bit.
 
 Each unit gets directed corner cases and random vectors drawn to stress its corners. The wrapper has
@@ -27,7 +27,7 @@ MAX_REPORTED = 10
 # Directed corner cases (raw bit patterns)
 # ---------------------------------------------------------------------------------------------------
 
-# FP16: +-0, +-subnormals (read as zero), +-min normal, 1.0, 1+ulp, 2-ulp, max, +-inf, NaNs.
+# FP16: +-0, +-subnormals (IEEE values), +-min normal, 1.0, 1+ulp, 2-ulp, max, +-inf, NaNs.
 FP16_SPECIALS = [0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x83FF, 0x0400, 0x8400, 0x3C00, 0xBC00,
                  0x3C01, 0x3FFF, 0x4000, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00, 0x7C01, 0x7E00, 0xFE00,
                  0x7FFF, 0xFFFF, 0x0555, 0x5555]
@@ -174,9 +174,9 @@ FP32_MUL_DIRECTED = [
 ]
 
 # FP32 inputs of fp32_to_fp16, each with the rule it checks (expected values come from
-# golden.flush_fp16 of numpy's conversion; NaN -> 0x7E00). Several tell a plausible wrong converter
+# golden.to_fp16, numpy's IEEE conversion; NaN -> 0x7E00). Several tell a plausible wrong converter
 # from the golden one: truncation, ties away from zero, rounding without the sticky bit, flushing
-# before rounding (no gradual underflow), kept subnormals, NaN payloads passed through, overflow
+# before rounding, flushed subnormal results, NaN payloads passed through, overflow
 # saturating to 65504, unsigned zeros.
 FP32_TO_FP16_DIRECTED = [
     0x00000000, 0x80000000,  # zeros keep their sign
@@ -197,20 +197,20 @@ FP32_TO_FP16_DIRECTED = [
     0x38801000,  # 2^-14 (1 + 2^-11): tie on the normal grid, even -> 2^-14
     0x38803000,  # tie, odd -> 0x0402
     0x38FFF000,  # (2 - 2^-11) 2^-14: carries into the next exponent -> 0x0800
-    0x387FFFFF,  # just below 2^-14: rounds up to 2^-14, kept (flush before rounding: 0)
-    0x387FE001,  # above the tie 2^-14 - 2^-25 -> 2^-14, kept
-    0x387FE000, 0xB87FE000,  # 2^-14 - 2^-25: tie between subnormal 0x3FF and 0x400, even -> kept
-                             # (truncation: 0x3FF, flushed to 0)
-    0x387FDFFF,  # just below that tie -> subnormal 0x3FF: flushed to +0
-    0x387FC000, 0xB87FC000,  # 2^-14 - 2^-24, the largest subnormal exactly: flushed to +-0
-    0x387FD000,  # between 0x3FE and 0x3FF on the subnormal grid: flushed
-    0x38000000, 0x38000001, 0x37800000,  # 2^-15, just above, 2^-16: subnormal, flushed
-    0x33800000, 0xB3800000,  # 2^-24: the smallest subnormal 0x0001 -> flushed to +-0 (kept: 0x0001)
-    0x33800001, 0x337FFFFF,  # around 2^-24: round to 2^-24, flushed
+    0x387FFFFF,  # just below 2^-14: rounds up to 2^-14 (flush before rounding: 0)
+    0x387FE001,  # above the tie 2^-14 - 2^-25 -> 2^-14
+    0x387FE000, 0xB87FE000,  # 2^-14 - 2^-25: tie between subnormal 0x3FF and 0x400, even -> 0x400
+                             # (truncation: 0x3FF)
+    0x387FDFFF,  # just below that tie -> subnormal 0x3FF (flushing: +0)
+    0x387FC000, 0xB87FC000,  # 2^-14 - 2^-24, the largest subnormal exactly: 0x03FF / 0x83FF
+    0x387FD000,  # tie between 0x3FE and 0x3FF on the subnormal grid, even -> 0x3FE
+    0x38000000, 0x38000001, 0x37800000,  # 2^-15, just above, 2^-16: subnormals 0x200, 0x200, 0x100
+    0x33800000, 0xB3800000,  # 2^-24: the smallest subnormal 0x0001 / 0x8001 (flushing: +-0)
+    0x33800001, 0x337FFFFF,  # around 2^-24: round to 2^-24
     0x33000000,  # 2^-25: tie between 0 and 2^-24, even -> 0
-    0x33000001, 0xB3000001,  # just above 2^-25: rounds to 2^-24, flushed to +-0
+    0x33000001, 0xB3000001,  # just above 2^-25: rounds to +-2^-24
     0x32FFFFFF, 0x32800000,  # below 2^-25: 0
-    0x33C00000,  # 1.5 * 2^-24: tie, odd -> 2^-23, flushed
+    0x33C00000,  # 1.5 * 2^-24: tie, odd -> 2^-23 (0x0002)
     # 65504 is the largest finite FP16, 65520 the tie that rounds into inf
     0x477FE000, 0xC77FE000,  # 65504 -> 0x7BFF / 0xFBFF
     0x477FEFFF,  # just below 65520 -> 65504
@@ -503,10 +503,9 @@ def expect_mul32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def expect_to16(a: np.ndarray) -> np.ndarray:
-    """golden.flush_fp16 of numpy's FP32 -> FP16 conversion; any NaN gives the canonical 0x7E00."""
+    """golden.to_fp16 (numpy's IEEE FP32 -> FP16 conversion); any NaN gives the canonical 0x7E00."""
     x = a.view(np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):
-        y = golden.bits(golden.flush_fp16(x.astype(np.float16))).astype(np.uint32)
+    y = golden.bits(golden.to_fp16(x)).astype(np.uint32)
     return np.where(np.isnan(x), np.uint32(0x7E00), y).astype(np.uint32)
 
 
@@ -553,11 +552,17 @@ def check(log, unit: str, width: int, a, b, exp, got) -> int:
     return len(bad)
 
 
-def mul_stimulus() -> tuple[np.ndarray, np.ndarray, int]:
-    rng = np.random.default_rng(SEED)
+def mul_stimulus(seed: int = SEED, nvec: int = NVEC) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
     sp = np.array(FP16_SPECIALS, dtype=np.uint16)
     da, db = np.repeat(sp, len(sp)), np.tile(sp, len(sp))  # every pair of specials, both orders
-    ra, rb = fp16_vectors(rng, NVEC)
+    # every FP16 value times 1.0 (the product is the exact widening of every pattern, subnormals
+    # included) and every subnormal times 2^15 (the largest exact shift into the normals)
+    every = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16)
+    sub = np.concatenate([np.arange(1, 0x400), np.arange(0x8001, 0x8400)]).astype(np.uint16)
+    da = np.concatenate([da, every, sub])
+    db = np.concatenate([db, np.full(len(every), 0x3C00, np.uint16), np.full(len(sub), 0x7800, np.uint16)])
+    ra, rb = fp16_vectors(rng, nvec)
     return np.concatenate([da, ra]), np.concatenate([db, rb]), len(da)
 
 
@@ -589,7 +594,8 @@ def to16_stimulus(seed: int = SEED, nvec: int = NVEC) -> tuple[np.ndarray, int]:
 
 @cocotb.test()
 async def test_fp16_mul(dut):
-    """fp16_mul: every pair of FP16 specials plus NVEC random pairs, against golden.fp16_mul."""
+    """fp16_mul: every pair of FP16 specials, every FP16 value times 1.0, every subnormal times 2^15,
+    plus NVEC random pairs, against golden.fp16_mul."""
     a, b, n_directed = mul_stimulus()
     dut._log.info("fp16_mul: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
     got = await run_batches(dut.mul_a_i, dut.mul_b_i, dut.mul_p_o, a, b, "<u2")
@@ -616,8 +622,8 @@ async def test_fp32_mul(dut):
 
 @cocotb.test()
 async def test_fp32_to_fp16(dut):
-    """fp32_to_fp16: directed corner values plus NVEC random ones, against golden.flush_fp16 of
-    numpy's conversion (NaN -> 0x7E00)."""
+    """fp32_to_fp16: directed corner values plus NVEC random ones, against golden.to_fp16
+    (NaN -> 0x7E00)."""
     a, n_directed = to16_stimulus()
     dut._log.info("fp32_to_fp16: SEED=%d, %d directed + %d random vectors", SEED, n_directed, len(a) - n_directed)
     got = await run_batches(dut.cvt_a_i, None, dut.cvt_y_o, a, None, "<u4", out_dtype="<u2")

@@ -1,11 +1,12 @@
-"""pytest entry for the FP units (hdl/common/fp16_mul.sv, fp32_add.sv, fp32_mul.sv, fp32_to_fp16.sv).
+"""pytest entry for the FP units (hdl/common/fp16_to_fp32.sv, fp16_mul.sv, fp32_add.sv, fp32_mul.sv,
+fp32_to_fp16.sv).
 
 Builds verif/units/fp_units_tb.sv once per simulator under build/units/<sim>/ and runs the cocotb
 module fp_units_cocotb there; pass or fail comes from the results XML. Also lints the units, and checks
-without a simulator that the fp32_mul and fp32_to_fp16 stimuli catch plausible wrong units: an
-independent integer model of each must equal the golden one (golden.fp32_mul; golden.flush_fp16 of
-numpy's conversion) on it, and each deliberately wrong variant of that model (truncation, no gradual
-underflow before the flush, ...) must differ from it.
+without a simulator that the stimuli catch plausible wrong units: an independent integer model of
+fp32_mul and of fp32_to_fp16 must equal the golden one (golden.fp32_mul; golden.to_fp16) on them, and
+each deliberately wrong variant of that model (truncation, no gradual underflow, flushed subnormals,
+...) must differ from it; fp16_mul's vectors must tell it from a denormals-are-zero multiplier.
 Run: pytest verif/units/test_fp_units.py   (SEED=<n> to repeat a run, NVEC=<n> for more vectors)
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ from verif.common.runner import setup_tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-UNITS = [ROOT / "hdl" / "common" / f"{unit}.sv" for unit in ("fp16_mul", "fp32_add", "fp32_mul", "fp32_to_fp16")]
+UNITS = [ROOT / "hdl" / "common" / f"{unit}.sv"
+         for unit in ("fp16_to_fp32", "fp16_mul", "fp32_add", "fp32_mul", "fp32_to_fp16")]
 SIMULATORS = ["icarus", "verilator"]
 # Lanes of the wrapper and random vectors per unit. Icarus pays per lane per change (and about
 # 50 us per fp32_add evaluation), so it gets few lanes and fewer vectors; Verilator takes wide
@@ -63,10 +65,11 @@ def test_fp_units(sim: str) -> None:
 
 
 def test_lint_units() -> None:
-    """Every unit is clean under `verilator --lint-only -Wall` with no waivers."""
+    """Every unit is clean under `verilator --lint-only -Wall` with no waivers (as a top, with the
+    units it instantiates)."""
     setup_tool_env()
     for src in UNITS:
-        proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", src.stem, str(src)],
+        proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", src.stem, *map(str, UNITS)],
                               capture_output=True, text=True)
         assert proc.returncode == 0, f"{src.name} lint:\n{proc.stdout}{proc.stderr}"
 
@@ -175,13 +178,13 @@ def test_fp32_mul_stimulus_catches_wrong_model(mistake: str) -> None:
 # fp32_to_fp16 stimulus strength: an exact integer model, right and deliberately wrong
 # ---------------------------------------------------------------------------------------------------
 
-def ref_fp32_to_fp16(a: int, rounding: str = "rne", tiny: str = "gradual", nan: str = "canonical",
+def ref_fp32_to_fp16(a: int, rounding: str = "rne", tiny: str = "ieee", nan: str = "canonical",
                      overflow: str = "inf", signed_zero: bool = True) -> int:
     """FP32 -> FP16 from exact integer arithmetic, independent of numpy. The defaults are the contract;
     each other knob value is a plausible design mistake:
     rounding: rne | rtz (truncation) | rna (ties away from zero) | nosticky (round up on guard and LSB);
-    tiny: gradual (round at 2^-24, then flush below 2^-14) | flush_first (flush inputs below 2^-14,
-    then round) | keep (FP16 subnormal results kept); nan: canonical (0x7E00) | propagate (sign, quiet
+    tiny: ieee (round at 2^-24, FP16 subnormal results kept) | flush (round at 2^-24, then flush below
+    2^-14) | flush_first (flush inputs below 2^-14, then round); nan: canonical (0x7E00) | propagate (sign, quiet
     bit and the top 9 payload bits kept); overflow: inf | max (saturate to 65504);
     signed_zero: zero results keep the input's sign (else +0).
     """
@@ -210,7 +213,7 @@ def ref_fp32_to_fp16(a: int, rounding: str = "rne", tiny: str = "gradual", nan: 
         return zero
     top = k.bit_length() - 1 + q                    # exponent of the rounded value's leading one
     if top < -14:
-        return (sign << 15) | k if tiny == "keep" else zero  # q = -24: k is the subnormal's field
+        return (sign << 15) | k if tiny == "ieee" else zero  # q = -24: k is the subnormal's field
     if top > 15:
         return (sign << 15) | (0x7C00 if overflow == "inf" else 0x7BFF)
     return (sign << 15) | ((top + 15) << 10) | ((k << 10 >> (k.bit_length() - 1)) & 0x3FF)
@@ -221,7 +224,7 @@ WRONG_CONVERTERS = {
     "ties away from zero": {"rounding": "rna"},
     "rounding without the sticky bit": {"rounding": "nosticky"},
     "flush before rounding (no gradual underflow)": {"tiny": "flush_first"},
-    "subnormal results kept": {"tiny": "keep"},
+    "subnormal results flushed": {"tiny": "flush"},
     "input NaN passed through": {"nan": "propagate"},
     "overflow saturates to max": {"overflow": "max"},
     "zero results always +0": {"signed_zero": False},
@@ -256,3 +259,33 @@ def test_fp32_to_fp16_stimulus_catches_wrong_model(mistake: str) -> None:
         caught = int(np.count_nonzero(_ref16_bits(a, **WRONG_CONVERTERS[mistake]) != exp))
         print(f"{mistake}: {name} vectors catch it {caught} times out of {len(a)}")
         assert caught >= (1 if name == "directed" else 5), f"{name} vectors do not catch: {mistake}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# fp16_mul stimulus strength: a denormals-are-zero multiplier (the old contract) must be caught
+# ---------------------------------------------------------------------------------------------------
+
+def ref_fp16_mul_daz(a: int, b: int) -> int:
+    """FP16 x FP16 -> FP32 with subnormal inputs read as signed zero, from Python floats (exact: the
+    product has at most 22 significant bits). Inf x 0 and NaN give 0x7FC00000."""
+    def value(h: int) -> float:
+        e, m = (h >> 10) & 0x1F, h & 0x3FF
+        mag = float("inf") if e == 0x1F and m == 0 else float("nan") if e == 0x1F else \
+            0.0 if e == 0 else (1024 + m) * 2.0 ** (e - 25)
+        return -mag if h >> 15 else mag
+    p = value(a) * value(b)
+    if p != p:
+        return 0x7FC00000
+    return int(np.array(p, dtype=np.float32).view(np.uint32))
+
+
+def test_fp16_mul_stimulus_catches_daz() -> None:
+    """The directed and the random fp16_mul vectors each tell a DAZ multiplier from the golden one."""
+    from fp_units_cocotb import expect_mul, mul_stimulus
+    a, b, n_directed = mul_stimulus(STRENGTH_SEED, STRENGTH_NVEC)
+    for name, sl in (("directed", slice(0, n_directed)), ("random", slice(n_directed, None))):
+        exp = expect_mul(a[sl], b[sl])
+        daz = np.array([ref_fp16_mul_daz(int(x), int(y)) for x, y in zip(a[sl], b[sl])], dtype=np.uint32)
+        caught = int(np.count_nonzero(daz != exp))
+        print(f"DAZ multiplier: {name} vectors catch it {caught} times out of {len(exp)}")
+        assert caught >= (1 if name == "directed" else 5), f"{name} vectors do not catch a DAZ multiplier"
