@@ -3,8 +3,8 @@
 Usage: python scripts/mutate.py --design dense [-n 20] [--seed 1] [--jobs 2] [--tests a,b]
                                 [--scheduler tcp://host:8786]
 Finds every mutation site in the core's sources (its own RTL and the shell's, as the manifest lists
-them), draws -n of them with --seed, and runs each mutant against the core's tests (default: its
-manifest smoke_tests) on Verilator, each in its own copy of the tree (hard links but the mutated
+them), draws -n of them with --seed, and runs each mutant against the core's tests (default: every
+test of its regression, one seed, the default size) on Verilator, each in its own copy of the tree (hard links but the mutated
 file), after a control run of the unmutated copy that must pass. The mutants are jobs on the
 regression's engine (verif/common/regression.py): a LocalCluster of --jobs workers, or the Dask
 cluster at --scheduler (or SCHEDULER), whose workers share this folder. Mutations:
@@ -193,7 +193,8 @@ def main(argv=None) -> int:
     parser.add_argument("-n", type=int, default=20, help="mutants to draw (default 20)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
-    parser.add_argument("--tests", default="", help="comma-separated tests (default: the manifest smoke_tests)")
+    parser.add_argument("--tests", default="", help="comma-separated tests (default: every test of the core, "
+                        "as its regression runs them)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds a mutant's run may take (default 900)")
     parser.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or None,
                         help="tcp://host:port of a Dask scheduler (default: a LocalCluster of --jobs workers)")
@@ -203,7 +204,7 @@ def main(argv=None) -> int:
     if args.n < 1 or args.jobs < 1:
         parser.error("-n and --jobs must be at least 1")
     core = load_core(args.design)
-    tests = [t for t in args.tests.split(",") if t] or list(core.smoke_tests)
+    tests = [t for t in args.tests.split(",") if t] or regression.pyuvm_test_names(core)
     candidates = [m for p in mutable_sources(args.design)
                   for m in sites(p.relative_to(ROOT).as_posix(), p.read_text())]
     import numpy as np
