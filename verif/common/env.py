@@ -45,8 +45,13 @@ BAD_DEST = 15  # a tdest no core has as an operand buffer
 
 def faulty_frames(frames: list[tuple[int, list[int]]], fault: str | None) -> list[tuple[int, list[int]]]:
     """The operand frames with a frame fault applied to the first frame (not_loaded: the last
-    frame is never sent)."""
+    frame is never sent; bad_dest_then_short: the first to a bad tdest, then the next one of more
+    than one beat a beat short: two stream errors of one class, the first must stay reported)."""
     frames = list(frames)
+    if fault == "bad_dest_then_short":
+        i = next(i for i, (_, beats) in enumerate(frames) if i > 0 and len(beats) > 1)
+        frames[i] = (frames[i][0], frames[i][1][:-1])
+        fault = "bad_dest"
     if fault == "short":
         frames[0] = (frames[0][0], frames[0][1][:-1])
     elif fault == "long":
@@ -819,6 +824,7 @@ class AccelBaseTest(uvm_test):
         ("configuration over stream", "long", ("oversize",), "DIM_OVERSIZE"),
         ("stream over not loaded", "bad_dest", (), "BAD_DEST"),
         ("stream over not loaded", "short", (), "STREAM_SHORT"),
+        ("the first of one class", "bad_dest_then_short", (), "BAD_DEST"),
         ("configuration over not loaded", "not_loaded", ("bad_phase",), "BAD_PHASE"),
         ("dimensions over phase", "not_loaded", ("bad_phase", "zero_dim"), "DIM_ZERO"),
         ("zero over oversize", None, ("oversize", "zero_dim"), "DIM_ZERO"),
