@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time
 from cocotbext.axi import AxiStreamFrame
 from pyuvm import (ConfigDB, uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence,
@@ -687,21 +687,34 @@ class AccelBaseTest(uvm_test):
 
     async def run_overlapped(self, op: Operation):
         """Operand beats offered while the core computes: `op` runs, and while it computes its frames
-        are offered again (s_axis_tready stays low until the job is done); a second job then runs on
-        what they loaded. Both results must be bit-exact and error-free (counters are not checked:
-        the second job's loads fall in the first one's count)."""
+        are offered again (s_axis_tready stays low until the job is done: no beat may be taken before
+        the job's irq); a second job then runs on what they loaded. Both results must be bit-exact and
+        error-free (counters are not checked: the second job's loads fall in the first one's count)."""
         driver, codec = self.env.agent.driver, self.codec
         first = cocotb.start_soon(driver.execute_job(op))
         await self.wait_busy(op)
+        early = cocotb.start_soon(self.beats_taken_before_irq())
         bound = 4 * codec.compute_cycles_bound(op) + 2000
         for dest, beats in codec.frames(op):
             await self.source.send(beats, dest, timeout_cycles=bound + 20 * len(beats))
         results = [await first, await driver.execute_job(op, preloaded=True)]
+        taken = await early
+        assert taken == 0, f"{op.op_id}: {taken} operand beats were taken while the core computed (before its irq)"
         expected = codec.expected(op)
         for which, res in zip(("first", "second (preloaded)"), results):
             assert res.err_code == "NONE", f"{op.op_id}: the {which} job ended with {res.err_code}, done={res.done}"
             why = result_mismatch(expected, res.result)
             assert why is None, f"{op.op_id}: the {which} job: {why}"
+
+    async def beats_taken_before_irq(self) -> int:
+        """Operand beats handed over (s_axis_tvalid and s_axis_tready, sampled mid-cycle) from now
+        until irq rises: the job's end; busy falls and irq rises on the same clock edge."""
+        d, taken = self.dut, 0
+        while True:
+            await FallingEdge(d.clk)
+            if d.irq.value:
+                return taken
+            taken += bool(d.s_axis_tvalid.value) and bool(d.s_axis_tready.value)
 
     async def interrupt(self, op: Operation, when: str, soft: bool, after_cycles: int = 20):
         """Start `op`, then reset the core `after_cycles` into its configuration (when="config": after

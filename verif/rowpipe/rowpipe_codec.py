@@ -208,7 +208,7 @@ class RowpipeCodec(CoreCodec):
         pool, layerwise = g.pool, bool(op.meta.get("layerwise", False))
         if fault == "zero_dim":
             c2 = 0
-        elif fault == "oversize":
+        elif fault == "oversize" and not op.meta.get("oversize_as_is"):  # else its own shape is over a buffer
             h = w = 255
         elif fault == "conv_phase":
             phase = self.map.enum("accel_phase_e")["BP"]
@@ -352,11 +352,16 @@ class RowpipeCodec(CoreCodec):
 
     # ---- sizes
     def conv_words(self, op) -> dict[str, int]:
-        g, p = geometry(op), self.macs_per_stage
+        return {**self.geometry_words(geometry(op)), "C": self.result_words(op)}
+
+    def geometry_words(self, g: ConvGeometry) -> dict[str, int]:
+        """Words of each buffer a one-image CONV job of geometry g loads (W1, W2, X) and writes (C),
+        from the layouts above."""
+        p = self.macs_per_stage
         cpw = FIELDS // p
         nw = lambda co, ci, k: self.G(co) * k * k * ceil_div(ci, cpw) + ceil_div(co, 8)  # noqa: E731
         return {"W1": nw(g.c1, g.c0, g.k1), "W2": nw(g.c2, g.c1, g.k2),
-                "X": ceil_div(g.h * g.w * self.G(g.c0) * p, FIELDS), "C": self.result_words(op)}
+                "X": ceil_div(g.h * g.w * self.G(g.c0) * p, FIELDS), "C": g.ho2 * g.wo2 * self.G(g.c2)}
 
     @staticmethod
     def one_image(op) -> np.ndarray:

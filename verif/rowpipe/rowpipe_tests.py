@@ -15,7 +15,7 @@ from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest, Operation
 from verif.rowpipe import rowpipe_coverage
-from verif.rowpipe.rowpipe_codec import RowpipeCodec
+from verif.rowpipe.rowpipe_codec import ConvGeometry, RowpipeCodec
 from verif.rowpipe.rowpipe_stimulus import conv_op, head_op, record_ops
 
 CORE = load_core("rowpipe")
@@ -56,6 +56,7 @@ class test_random_pairs(RowpipeTest):
                 break
         for phase in ("FF", "BP", "WG"):
             ops.append(head_op(self.rng, f"head/{phase}", phase, 9, 6, 21))
+        ops.append(head_op(self.rng, "head/1x1x1", "FF", 1, 1, 1))     # every dimension at its smallest
         # raw special operands: signed zeros, subnormals (IEEE values), infinities, NaN payloads
         ops += [head_op(self.rng, "head/specials", "BP", 8, 7, 24, 0.3, specials=0.05),
                 head_op(self.rng, "head/nan_payloads", "WG", 7, 6, 11, 0.2, specials=0.2, nans=0.1)]
@@ -159,11 +160,60 @@ class test_stream_pressure(RowpipeTest):
                                                       head_op(self.rng, f"pressure/{label}/head", "FF", 5, 6, 9)])
 
 
+def limit_geometry(codec: RowpipeCodec, buffer: str, words: int) -> ConvGeometry | None:
+    """The cheapest CONV geometry (fewest MAC and dequantizer operations and loaded words) whose buffer
+    `buffer` (W1, W2, X or C, codec.geometry_words) holds exactly `words` words while the other buffers
+    and a line-buffer row fit, in the row pipeline with no padding; None if there is none."""
+    limits = {"W1": PARAMS["WWords"], "W2": PARAMS["WWords"], "X": PARAMS["XWords"], "C": PARAMS["CWords"]}
+    kmax, cpw = PARAMS["Banks"] - 1, 64 // P
+
+    def runs():
+        """Runs of geometries whose `buffer` words grow along the run (a run ends once past `words`);
+        channel counts that only set a word count are the fewest that give it."""
+        if buffer in ("W1", "W2"):      # one output position: the weights make the words
+            for k in range(1, kmax + 1):
+                for ci in range(1, 256, cpw):
+                    yield (ConvGeometry(k, k, ci, co, 1, k, 0, 1, 0, False) if buffer == "W1"
+                           else ConvGeometry(k, k, 1, ci, co, 1, 0, k, 0, False) for co in range(1, 256))
+        else:                           # 1 x 1 kernels, one channel between: the map makes the words
+            for c in range(1, 256, P):
+                for w in range(1, PARAMS["RowWords"] + 1):
+                    yield (ConvGeometry(h, w, c, 1, 1, 1, 0, 1, 0, False) if buffer == "X"
+                           else ConvGeometry(h, w, 1, 1, c, 1, 0, 1, 0, False) for h in range(1, 256))
+
+    best, best_cost = None, None
+    for run in runs():
+        for geo in run:
+            n = codec.geometry_words(geo)
+            if n[buffer] > words:
+                break
+            if n[buffer] < words or any(n[b] > limits[b] for b in limits if b != buffer) \
+                    or geo.wi2 * codec.G(geo.c1) > PARAMS["RowWords"]:
+                continue
+            cost = (geo.ho1 * geo.wo1 * geo.c1 * (geo.c0 * geo.k1 ** 2 + 1)
+                    + geo.ho2 * geo.wo2 * geo.c2 * (geo.c1 * geo.k2 ** 2 + 1)) // P + sum(n.values())
+            if best_cost is None or cost < best_cost:
+                best, best_cost = geo, cost
+    return best
+
+
 @pyuvm.test()
 class test_bad_configurations(RowpipeTest):
     """Each common fault (on CONV and HEAD jobs) and each RowPipe fault ends in STATUS.error with its
     code; BAD_SCALE for a zero, an infinite and a NaN scale and a NaN shift (a subnormal scale is a value:
-    test_extremes); each time the next job completes."""
+    test_extremes); each time the next job completes. Each CONV buffer (W1, W2, X, C) at exactly its
+    size is a good job, one word more DIM_OVERSIZE."""
+
+    def at_limit(self, buffer: str, extra: int) -> Operation:
+        limit = {"W1": PARAMS["WWords"], "W2": PARAMS["WWords"], "X": PARAMS["XWords"], "C": PARAMS["CWords"]}[buffer]
+        geo = limit_geometry(self.codec, buffer, limit + extra)
+        assert geo is not None, f"no CONV geometry with {limit + extra} {buffer} words"
+        op = conv_op(self.rng, f"{buffer}_{'limit' if extra == 0 else f'limit+{extra}'}", geo.h, geo.w, geo.c0,
+                     geo.c1, geo.c2, k1=geo.k1, p1=geo.p1, k2=geo.k2, p2=geo.p2)
+        assert self.codec.conv_words(op)[buffer] == limit + extra
+        if extra:
+            op.fault, op.meta["oversize_as_is"] = "oversize", True
+        return op
 
     def operations(self):
         ops = []
@@ -185,6 +235,8 @@ class test_bad_configurations(RowpipeTest):
         bad.operands["shift1"][0] = np.float16(np.nan)
         bad.fault = "bad_scale"
         ops += [bad, self.small_conv("after/bad_scale")]
+        for buffer in ("W1", "W2", "X", "C"):       # one word past the size, then exactly the size
+            ops += [self.at_limit(buffer, 1), self.at_limit(buffer, 0)]
         return self.tag(ops)
 
 
