@@ -304,6 +304,55 @@ class test_reset_mid_operation(DqstpTest):
         await self.reset_every_phase(big, lambda label: random_op(self.rng, label, "FF", 4, 15, 11, sparsity=0.4), big)
 
 @pyuvm.test()
+class test_soft_reset_quiesces_lanes(DqstpTest):
+    """CTRL.soft_reset at many points of an FF job's compute, where lanes finish rows of 1 to 3
+    non-zeros at uneven times (items whose C words share a bank finish together and one waits for
+    the bank): the soft reset clears the counters and leaves the core idle, so a few cycles later
+    STATUS is idle and every core counter and SRAM counter still reads 0 (nothing of the cut job
+    runs on: no lane busy, no shift-add, no C write). A good job follows."""
+    OFFSETS = range(0, 60, 3)   # cycles into the compute phase (after the modelled decode)
+
+    def uneven_rows(self, op_id: str):
+        m, n, k = 12, 64, 48
+        op = random_op(self.rng, op_id, "FF", m, n, k, sparsity=0.0, align=True)
+        s = np.zeros((n, k), dtype=np.int8)
+        for r in range(n):
+            cols = self.rng.choice(k, size=int(self.rng.integers(1, 4)), replace=False)
+            s[r, cols] = self.rng.choice([-128, -7, 3, 127], size=len(cols))
+        op.operands["s"] = s
+        return op
+
+    async def body(self):
+        csr, codec = self.csr, self.codec
+        counters = tuple(codec.core_counters) + tuple(
+            f"SRAM_{rw}[{i}]" for i in range(csr.map.sram_counters) for rw in ("RD", "WR"))
+        failures = []
+        for offset in self.OFFSETS:
+            op = self.uneven_rows(f"soft_reset_quiesce/{offset}")
+            await csr.write("CTRL", perf_clear=1, irq_clear=1)
+            for name, value in codec.csr_writes(op):
+                await csr.write(name, value)
+            for dest, beats in codec.frames(op):
+                await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+            await csr.write("CTRL", start=1)
+            await ClockCycles(self.dut.clk, codec.decode_cycles(op) + offset)
+            assert (await csr.read_fields("STATUS"))["busy"], \
+                f"{op.op_id}: the job ended before the soft reset; give it more work"
+            await csr.write("CTRL", soft_reset=1)
+            await ClockCycles(self.dut.clk, 8)
+            status = await csr.read_fields("STATUS")
+            if status["busy"] or status["done"] or status["draining"] or status["error"]:
+                failures.append(f"{op.op_id}: STATUS {status} after the soft reset")
+            after = {name: await csr.read(name) for name in counters}
+            if busy := {name: v for name, v in after.items() if v}:
+                failures.append(f"{op.op_id}: counters after the soft reset: {busy}")
+        for failure in failures:
+            self.logger.error(failure)
+        assert not failures, f"{len(failures)} soft resets left work behind; first: {failures[0]}"
+        await self.run_ops(self.tag([self.uneven_rows("after_soft_resets")]))
+
+
+@pyuvm.test()
 class test_stream_fuzz(DqstpTest):
     """Malformed operand frames (random payload bits, lengths, tdest, missing and split frames):
     every job ends in a result or an error code of the map, never a hang; good jobs between them
