@@ -70,14 +70,9 @@ def dequant_subnormals(res: OpResult) -> set[str]:
     if not conv(res):
         return set()
     o = res.op.operands
-
-    def subnormal(bits) -> np.ndarray:
-        bits = np.asarray(bits).astype(np.uint16)
-        return ((bits & 0x7C00) == 0) & ((bits & 0x03FF) != 0)
-    found = {"scale": subnormal(np.asarray(o["scale2"], np.float16).view(np.uint16)),
-             "shift": subnormal(np.asarray(o["shift2"], np.float16).view(np.uint16)),
-             "result": subnormal(res.result)}
-    return {name for name, hit in found.items() if hit.any()}
+    y2 = np.asarray(res.result).astype(np.uint16).view(np.float16)
+    return {name for name, x in (("scale", o["scale2"]), ("shift", o["shift2"]), ("result", y2))
+            if "subnormal" in fp16_special_kinds(x)}
 
 
 def operand_specials(res: OpResult) -> frozenset[str]:
