@@ -105,7 +105,7 @@ def fp16_rounded(x: np.ndarray, keep_mantissa_bits: int = 10) -> np.ndarray:
     u = np.array(x, dtype=np.float32, order="C").view(np.uint32)
     t = u & np.uint32(0x7FFFFFFF)
     tiny = t < np.uint32(0x387FE000)       # below 2^-14 - 2^-25: rounds to an FP16 subnormal or zero
-    small = np.array(u[tiny]).view(np.float32)
+    small = u[tiny].view(np.float32)         # a copy (boolean indexing), before u is rounded
     np.right_shift(u, np.uint32(13), out=t)
     t &= np.uint32(1)
     t += np.uint32(0xFFF)

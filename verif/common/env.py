@@ -784,11 +784,7 @@ class AccelBaseTest(uvm_test):
         CTRL.soft_reset is written (`soft_resets` times) that many cycles after the frame's first beat
         is offered, with m_axis_tready held low from the start when `stalled`."""
         codec, csr = self.codec, self.csr
-        await csr.write("CTRL", perf_clear=1, irq_clear=1)
-        for name, value in codec.csr_writes(op):
-            await csr.write(name, value)
-        for dest, beats in codec.frames(op):
-            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        await self.stage_job(op)
         if stalled:
             self.sink.set_pause(itertools.repeat(1))
         await csr.write("CTRL", start=1)
@@ -847,17 +843,23 @@ class AccelBaseTest(uvm_test):
         """The common cases; a core adds its own configuration codes' cases by overriding."""
         return self.PRIORITY_CASES
 
+    async def stage_job(self, op: Operation, frames: list[tuple[int, list[int]]] | None = None) -> None:
+        """Clear the counters and irq, write `op`'s configuration and send its operand frames (or
+        `frames`): the job is ready for CTRL.start."""
+        codec, csr = self.codec, self.csr
+        await csr.write("CTRL", perf_clear=1, irq_clear=1)
+        for name, value in codec.csr_writes(op):
+            await csr.write(name, value)
+        for dest, beats in codec.frames(op) if frames is None else frames:
+            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+
     async def raise_errors(self, op: Operation, frame_fault: str | None, csr_faults: tuple[str, ...]) -> str:
         """Load `op` with `frame_fault`, then write the CSR values of each fault in `csr_faults`
         (merged: each register keeps the faulty value one of them gives it) and start: the job
         must end in error; returns the ERR_CODE name."""
         codec, csr = self.codec, self.csr
-        await csr.write("CTRL", perf_clear=1, irq_clear=1)
         good = dict(codec.csr_writes(op))
-        for name, value in good.items():
-            await csr.write(name, value)
-        for dest, beats in faulty_frames(codec.frames(op), frame_fault):
-            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        await self.stage_job(op, faulty_frames(codec.frames(op), frame_fault))
         late = {}
         for fault in csr_faults:
             faulty = dict(codec.csr_writes(Operation(op.op_id, op.phase, op.operands, fault, dict(op.meta))))
@@ -898,12 +900,8 @@ class AccelBaseTest(uvm_test):
         frame is half in: the buffer is no longer loaded, so the start must end in NOT_LOADED (and not
         run on a half-written buffer). Returns the ERR_CODE name; the frame is then finished."""
         codec, csr = self.codec, self.csr
-        await csr.write("CTRL", perf_clear=1, irq_clear=1)
-        for name, value in codec.csr_writes(op):
-            await csr.write(name, value)
         frames = codec.frames(op)
-        for dest, beats in frames:
-            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        await self.stage_job(op, frames)
         dest, beats = next((d, b) for d, b in frames if len(b) > 1)
         half = len(beats) // 2
         self.source.set_pause(itertools.chain([0] * half, itertools.repeat(1)))  # stop after `half` beats

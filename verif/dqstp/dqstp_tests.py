@@ -268,11 +268,7 @@ class test_error_priority(DqstpTest):
         # second start to arrive while the job runs
         op = random_op(self.rng, "priority_busy_over_decode", "FF", 2, 120, 40, sparsity=0.5)
         op.fault, op.meta["malform_seed"] = "missing_bitmap_bit", 1
-        await csr.write("CTRL", perf_clear=1, irq_clear=1)
-        for name, value in codec.csr_writes(op):
-            await csr.write(name, value)
-        for dest, beats in codec.frames(op):
-            await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+        await self.stage_job(op)
         await csr.write("CTRL", start=1)
         await csr.write("CTRL", start=1)
         bound = 4 * codec.compute_cycles_bound(op) + 2000
@@ -329,11 +325,7 @@ class test_soft_reset_quiesces_lanes(DqstpTest):
         failures = []
         for offset in self.OFFSETS:
             op = self.uneven_rows(f"soft_reset_quiesce/{offset}")
-            await csr.write("CTRL", perf_clear=1, irq_clear=1)
-            for name, value in codec.csr_writes(op):
-                await csr.write(name, value)
-            for dest, beats in codec.frames(op):
-                await self.source.send(beats, dest, timeout_cycles=20 * len(beats) + 1000)
+            await self.stage_job(op)
             await csr.write("CTRL", start=1)
             await ClockCycles(self.dut.clk, codec.decode_cycles(op) + offset)
             assert (await csr.read_fields("STATUS"))["busy"], \

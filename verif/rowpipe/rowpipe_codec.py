@@ -234,8 +234,7 @@ class RowpipeCodec(CoreCodec):
         if kind(op) == "head":
             m, n, _ = gemm_shape(op)
             return self.head.c_words(m, n)
-        g = geometry(op)
-        return g.ho2 * g.wo2 * self.G(g.c2) * len(images(op))
+        return self.geometry_words(geometry(op))["C"] * len(images(op))
 
     def decode(self, op, beats):
         if kind(op) == "head":
