@@ -160,11 +160,16 @@ class test_stream_pressure(RowpipeTest):
                                                       head_op(self.rng, f"pressure/{label}/head", "FF", 5, 6, 9)])
 
 
+def buffer_words() -> dict[str, int]:
+    """Words each CONV buffer holds at the built size."""
+    return {"W1": PARAMS["WWords"], "W2": PARAMS["WWords"], "X": PARAMS["XWords"], "C": PARAMS["CWords"]}
+
+
 def limit_geometry(codec: RowpipeCodec, buffer: str, words: int) -> ConvGeometry | None:
     """The cheapest CONV geometry (fewest MAC and dequantizer operations and loaded words) whose buffer
     `buffer` (W1, W2, X or C, codec.geometry_words) holds exactly `words` words while the other buffers
     and a line-buffer row fit, in the row pipeline with no padding; None if there is none."""
-    limits = {"W1": PARAMS["WWords"], "W2": PARAMS["WWords"], "X": PARAMS["XWords"], "C": PARAMS["CWords"]}
+    limits = buffer_words()
     kmax, cpw = PARAMS["Banks"] - 1, 64 // P
 
     def runs():
@@ -205,7 +210,7 @@ class test_bad_configurations(RowpipeTest):
     size is a good job, one word more DIM_OVERSIZE."""
 
     def at_limit(self, buffer: str, extra: int) -> Operation:
-        limit = {"W1": PARAMS["WWords"], "W2": PARAMS["WWords"], "X": PARAMS["XWords"], "C": PARAMS["CWords"]}[buffer]
+        limit = buffer_words()[buffer]
         geo = limit_geometry(self.codec, buffer, limit + extra)
         assert geo is not None, f"no CONV geometry with {limit + extra} {buffer} words"
         op = conv_op(self.rng, f"{buffer}_{'limit' if extra == 0 else f'limit+{extra}'}", geo.h, geo.w, geo.c0,
