@@ -429,6 +429,11 @@ class Scoreboard(uvm_subscriber):
         # The driver sends operands only while the core is idle (s_axis_tready high), and a sink that
         # never pauses never stalls the result stream.
         checks["IN_STALL"] = (c["IN_STALL"], 0)
+        # CYC_LOAD counts the cycles of each operand frame, its first beat to its last: every beat,
+        # and the source's pauses within a frame.
+        beats = sum(len(b) for part in self.codec.split(op) for _, b in self.codec.frames(part))
+        if op.meta.get("in_pause") == "none":
+            checks["CYC_LOAD (the source never paused: one cycle per operand beat)"] = (c["CYC_LOAD"], beats)
         if op.meta.get("out_pause", "none") == "none":
             checks["OUT_STALL (the sink never paused)"] = (c["OUT_STALL"], 0)
         for name, (got, want) in checks.items():
@@ -439,7 +444,7 @@ class Scoreboard(uvm_subscriber):
         t = res.times_ns
         elapsed = ((t["end"] - t["load"]) // CLOCK_NS, (t["counters"] - t["load"]) // CLOCK_NS + 1)
         one_job = op.fault is not None or len(self.codec.split(op)) == 1
-        bounds = {"OUT_STALL": (0, c["CYC_DRAIN"]),
+        bounds = {"OUT_STALL": (0, c["CYC_DRAIN"]), "CYC_LOAD": (beats, elapsed[1]),
                   "CYC_TOTAL": (max(c["CYC_COMPUTE"] + c["CYC_DRAIN"], elapsed[0] - 20 if one_job else 0),
                                 elapsed[1])}
         for name, (low, high) in bounds.items():
