@@ -12,6 +12,9 @@ RECORDS ?=
 SEEDS   ?= 3
 JOBS    ?= auto
 N       ?= 20
+METHOD  ?=
+STEPS   ?=
+BATCH   ?=
 # make regress / cov on an existing Dask cluster (tcp://host:8786); empty: a LocalCluster here.
 SCHEDULER ?=
 # Cores for compare, area and lint; empty means every core (the manifests verif/*/*_sim_cfg.hjson).
@@ -26,7 +29,7 @@ SYSTEM = @bash scripts/check_system.sh
 SIM_ARGS = --design $(DESIGN) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
            $(if $(filter 1,$(WAVES)),--waves) $(if $(RECORDS),--records $(RECORDS))
 
-.PHONY: help setup sim test regress scheduler worker compare grid area energy report cov lint bench mutate clean
+.PHONY: help setup sim test regress scheduler worker compare grid area energy report cov lint bench mutate train-rtl clean
 help:
 	@echo "cores (from verif/*/*_sim_cfg.hjson): $$($(HELP_PY) scripts/cores.py names)"
 	@echo "make sim [DESIGN=dense] [SIM=icarus|verilator] [SEED=n] [TESTS=a,b] [WAVES=1] [RECORDS=dir]"
@@ -37,6 +40,7 @@ help:
 	@echo "make area [DESIGNS=\"a b\"] | lint [DESIGNS=\"a b\"] | cov [SEEDS=3]   (DESIGNS default: every core)"
 	@echo "make test | regress [SEEDS=3] [DESIGNS=\"a b\"] [TESTS=a,b] [SCHEDULER=tcp://host:8786] | bench | clean"
 	@echo "make scheduler | worker SCHEDULER=tcp://host:8786 [JOBS=n]   (a Dask cluster for regress/cov)"
+	@echo "make train-rtl [DESIGN=dense] [METHOD=name] [STEPS=3] [BATCH=4]   (training through the core, checked per step)"
 	@echo "make mutate [DESIGN=dense] [N=20] [SEED=n] [TESTS=a,b]   (RTL mutants against the core's tests)"
 	@echo "what each core's manifest gives compare, area and cov: $(VPY) scripts/cores.py show"
 
@@ -106,6 +110,11 @@ mutate: setup
 	$(SYSTEM) verilator
 	$(VPY) scripts/mutate.py --design $(DESIGN) -n $(N) $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests $(TESTS)) \
 	    --jobs $(if $(filter auto,$(JOBS)),$$(nproc),$(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+train-rtl: setup
+	$(SYSTEM) verilator
+	$(VPY) scripts/train_rtl.py --design $(DESIGN) $(if $(METHOD),--method $(METHOD)) $(if $(STEPS),--steps $(STEPS)) \
+	    $(if $(BATCH),--batch $(BATCH)) $(if $(SEED),--seed $(SEED))
 
 lint: setup
 	$(VPY) scripts/lint.py $(if $(strip $(DESIGNS)),--designs "$(DESIGNS)")

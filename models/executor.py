@@ -87,7 +87,7 @@ class Executor(Protocol):
         """Return C[M, N] (float32) for the op, with skipped outputs set to its skip_fill (or 0)."""
 
 
-def _apply_skip(op: GemmOp, c: np.ndarray) -> np.ndarray:
+def apply_skip(op: GemmOp, c: np.ndarray) -> np.ndarray:
     if op.out_skip is None:
         return c
     fill = 0.0 if op.skip_fill is None else op.skip_fill
@@ -135,7 +135,19 @@ class NumpyExecutor:
             c = acc * scale.astype(np.float32)[:, None] + shift.astype(np.float32)[:, None]
         else:
             c = op.a.astype(np.float32) @ op.b.astype(np.float32)
-        return _apply_skip(op, c)
+        return apply_skip(op, c)
+
+
+def c_of_accumulators(op: GemmOp, acc: np.ndarray) -> np.ndarray:
+    """C[M, N] (float32, before removed outputs) of an integer op from its integer accumulators
+    A_q . B_q: the scaling the golden executor and an integer core's driver apply."""
+    if op.kind == "shift_add":
+        return (acc * 2.0 ** (op.meta["a_exp_base"] - op.meta["b_frac_bits"])).astype(np.float32)
+    if op.kind == "int_mac":
+        return (acc * 2.0 ** -(op.meta["a_frac_bits"] + op.meta["b_frac_bits"])).astype(np.float32)
+    if op.kind == "int_dequant":
+        return golden.dequant_affine(acc, op.aux_array("scale"), op.aux_array("shift")).astype(np.float32)
+    raise ValueError(f"{op.layer}/{op.phase}: a {op.kind!r} op has no integer accumulators")
 
 
 class GoldenExecutor:
@@ -145,12 +157,7 @@ class GoldenExecutor:
         if op.kind == "fp":
             c = golden.gemm_fp16(golden.to_fp16(op.a), golden.to_fp16(op.b))
         elif op.kind == "shift_add":
-            acc = golden.shift_add_gemm(op.aux_array("a_codes"), op.aux_array("b_q"))
-            c = (acc * 2.0 ** (op.meta["a_exp_base"] - op.meta["b_frac_bits"])).astype(np.float32)
-        elif op.kind == "int_mac":
-            acc = golden.int_gemm(op.aux_array("a_q"), op.aux_array("b_q"))
-            c = (acc * 2.0 ** -(op.meta["a_frac_bits"] + op.meta["b_frac_bits"])).astype(np.float32)
-        else:  # int_dequant
-            acc = golden.int_gemm(op.aux_array("a_q"), op.aux_array("b_q"))
-            c = golden.dequant_affine(acc, op.aux_array("scale"), op.aux_array("shift")).astype(np.float32)
-        return _apply_skip(op, c)
+            c = c_of_accumulators(op, golden.shift_add_gemm(op.aux_array("a_codes"), op.aux_array("b_q")))
+        else:  # int_mac, int_dequant
+            c = c_of_accumulators(op, golden.int_gemm(op.aux_array("a_q"), op.aux_array("b_q")))
+        return apply_skip(op, c)

@@ -295,14 +295,14 @@ class SGD:
 
     def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 5e-4):
         self.params, self.lr, self.momentum, self.weight_decay = list(params), lr, momentum, weight_decay
-        self.velocity = {id(p): np.zeros_like(p.value) for p in self.params}
+        # one buffer per parameter, in order (not keyed by id(): a deep copy of a run stays valid)
+        self.velocity = [np.zeros_like(p.value) for p in self.params]
 
     def step(self, loss_scale: float = 1.0):
-        for p in self.params:
+        for p, v in zip(self.params, self.velocity):
             g = p.grad / loss_scale
             if p.decay:
                 g = g + self.weight_decay * p.value
-            v = self.velocity[id(p)]
             v *= self.momentum
             v += g
             update = self.lr * v

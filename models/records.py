@@ -250,29 +250,47 @@ class Recorder:
             return
         if self.spec.samples is not None:
             op = op.first_samples(self.spec.samples)
-        a = golden.to_fp16(op.a)
-        b = golden.to_fp16(op.b)
-        c = golden.gemm_fp16(a, b)
-        arrays, extra = self.method.record_arrays(op, ctx, a, b, c)
-        m, k, n = op.shape
-        meta = dict(op.meta)
-        for key in ("x_shape", "y_shape"):      # the batch of the kept samples, not of the training step
-            if key in meta:
-                meta[key] = [op.samples] + list(meta[key][1:])
-        meta.update(kind=op.kind, gemm_shape=dict(M=m, K=k, N=n), samples=op.samples,
-                    sample_axis=op.sample_axis, per_sample=op.per_sample,
-                    sparsity_a=float((a == 0).mean()), sparsity_b=float((b == 0).mean()),
-                    word_bits=self.word_bits, loss_scale=self.loss_scale)
-        outputs = list(extra.pop("outputs", []))
-        described = dict(extra.pop("arrays", {}))
-        meta.update(extra)
-        if op.out_skip is not None and "out_skip" not in arrays:
-            arrays["out_skip"] = op.out_skip
-            described["out_skip"] = "bool[M, N]: outputs the method removes (core_result() has them +0)"
-        meta.update(outputs=outputs, arrays=described)
-        rec = OperationRecord(self.method.name, op.layer, op.phase, ctx.step, a, b, c, arrays,
-                              _jsonable(meta))
+        rec = make_record(self.method, op, ctx, self.word_bits, self.loss_scale)
         self.written.append(rec.save(self.root))
+
+
+@dataclass
+class RecordContext:
+    """What a method's record_arrays reads of a training Context, for a record made outside a
+    Recorder (the RTL trainer's): the step and the word size of packed arrays."""
+    step: int
+    word_bits: int = 32
+    training: bool = True
+
+    @property
+    def recorder(self) -> "RecordContext":
+        return self
+
+
+def make_record(method, op, ctx, word_bits: int = 32, loss_scale: float = 1.0) -> OperationRecord:
+    """The record of ``op`` (a GemmOp as the method decorated it, at ctx.step): FP16 operands, the
+    golden C and the method's arrays for its core."""
+    a = golden.to_fp16(op.a)
+    b = golden.to_fp16(op.b)
+    c = golden.gemm_fp16(a, b)
+    arrays, extra = method.record_arrays(op, ctx, a, b, c)
+    m, k, n = op.shape
+    meta = dict(op.meta)
+    for key in ("x_shape", "y_shape"):      # the batch of the kept samples, not of the training step
+        if key in meta:
+            meta[key] = [op.samples] + list(meta[key][1:])
+    meta.update(kind=op.kind, gemm_shape=dict(M=m, K=k, N=n), samples=op.samples,
+                sample_axis=op.sample_axis, per_sample=op.per_sample,
+                sparsity_a=float((a == 0).mean()), sparsity_b=float((b == 0).mean()),
+                word_bits=word_bits, loss_scale=loss_scale)
+    outputs = list(extra.pop("outputs", []))
+    described = dict(extra.pop("arrays", {}))
+    meta.update(extra)
+    if op.out_skip is not None and "out_skip" not in arrays:
+        arrays["out_skip"] = op.out_skip
+        described["out_skip"] = "bool[M, N]: outputs the method removes (core_result() has them +0)"
+    meta.update(outputs=outputs, arrays=described)
+    return OperationRecord(method.name, op.layer, op.phase, ctx.step, a, b, c, arrays, _jsonable(meta))
 
 
 def _jsonable(x):

@@ -68,17 +68,29 @@ class Run:
         self.history: list[dict] = []
 
 
+def prepared_run(name: str, *, epochs: int | None = None, seed: int = 0, split: int = SPLIT_SEED,
+                 settings: list[str] | None = None, batch_size: int | None = None, progress=print, data=None) -> Run:
+    """A run of method ``name`` built and prepared (pretraining, network changes), before its first step."""
+    method = make_method(name, settings)
+    config = TrainConfig(epochs=epochs or DEFAULT_EPOCHS, seed=seed)
+    if batch_size is not None:
+        if batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {batch_size}")
+        config.batch_size = batch_size
+    run = Run(method, config, progress, data if data is not None else load_split(split))
+    method.prepare(run)
+    return run
+
+
 def run_method(name: str, *, epochs: int | None = None, seed: int = 0, split: int = SPLIT_SEED, out=None,
                record: RecordSpec | None = None, settings: list[str] | None = None, progress=print,
                executor=None, data=None) -> dict:
     """Train one method on the digits split drawn by ``split`` and return its summary (written to
     ``out`` when given). ``data`` replaces that split (tests use a small one; ``split`` then only
     labels it); ``executor`` replaces the numpy executor."""
-    method = make_method(name, settings)
-    config = TrainConfig(epochs=epochs or DEFAULT_EPOCHS, seed=seed)
-    run = Run(method, config, progress, data if data is not None else load_split(split))
     t0, cpu0 = time.perf_counter(), time.process_time()
-    method.prepare(run)
+    run = prepared_run(name, epochs=epochs, seed=seed, split=split, settings=settings, progress=progress, data=data)
+    method, config = run.method, run.config
     t_prepare = time.perf_counter() - t0
     stats = Stats()
     recorder = None

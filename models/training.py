@@ -36,39 +36,62 @@ def weight_sparsity(net, method) -> float:
     return zeros / max(total, 1)
 
 
+class StepLoop:
+    """The training loop one step at a time: a fresh data order each epoch, FF, BP, WG, the optimizer
+    and the method's mask update. fit() runs whole epochs of it; the RTL trainer
+    (verif/common/train_rtl.py) runs single steps in lock step with the golden executor."""
+
+    def __init__(self, net, method, data, config: TrainConfig, rng: np.random.Generator, recorder=None):
+        self.net, self.method, self.data, self.config, self.rng = net, method, data, config, rng
+        self.recorder = recorder
+        self.steps_per_epoch = math.ceil(len(data.x_train) / config.batch_size)
+        self.total = config.epochs * self.steps_per_epoch
+        method.begin(net, self.total, self.steps_per_epoch)
+        if recorder is not None:
+            recorder.begin(method, self.total)
+        self.opt = SGD(net.params(), config.lr, config.momentum, config.weight_decay)
+        self.step = 0
+        self.order = None
+
+    def run_step(self, executor=None, stats=None) -> dict:
+        """One optimizer step on the next batch; its loss, correct predictions and batch size."""
+        if self.step >= self.total:
+            raise ValueError(f"the run has {self.total} steps; step {self.step} is past its end")
+        config, within = self.config, self.step % self.steps_per_epoch
+        if within == 0:
+            self.order = self.rng.permutation(len(self.data.x_train))
+        idx = self.order[within * config.batch_size:(within + 1) * config.batch_size]
+        x, y = self.data.x_train[idx], self.data.y_train[idx]
+        ctx = Context(self.method, executor, stats, self.recorder, training=True, step=self.step)
+        logits = self.net.forward(x, ctx)
+        loss, grad = softmax_cross_entropy(logits, y)
+        self.net.backward(grad * config.loss_scale, ctx)
+        self.opt.lr = config.lr * 0.5 * (1 + math.cos(math.pi * self.step / self.total))
+        self.opt.step(config.loss_scale)
+        self.method.after_step(self.net, self.step)
+        if stats is not None:
+            stats.add_samples(len(idx))
+        self.step += 1
+        return {"loss": float(loss), "correct": int((logits.argmax(axis=1) == y).sum()), "samples": len(idx)}
+
+
 def fit(net, method, data, config: TrainConfig, rng: np.random.Generator, *, stats=None, recorder=None,
         executor=None, progress=None, label: str = "") -> list[dict]:
     """Train ``net`` on data.x_train; returns one history row per epoch."""
-    x, y = data.x_train, data.y_train
-    steps_per_epoch = math.ceil(len(x) / config.batch_size)
-    total = config.epochs * steps_per_epoch
-    method.begin(net, total, steps_per_epoch)
-    if recorder is not None:
-        recorder.begin(method, total)
-    opt = SGD(net.params(), config.lr, config.momentum, config.weight_decay)
-    history, step = [], 0
+    loop = StepLoop(net, method, data, config, rng, recorder)
+    history = []
     for epoch in range(config.epochs):
         t0 = time.perf_counter()
-        order = rng.permutation(len(x))
         loss_sum = correct = 0.0
-        for i in range(0, len(x), config.batch_size):
-            idx = order[i:i + config.batch_size]
-            ctx = Context(method, executor, stats, recorder, training=True, step=step)
-            logits = net.forward(x[idx], ctx)
-            loss, grad = softmax_cross_entropy(logits, y[idx])
-            net.backward(grad * config.loss_scale, ctx)
-            opt.lr = config.lr * 0.5 * (1 + math.cos(math.pi * step / total))
-            opt.step(config.loss_scale)
-            method.after_step(net, step)
-            if stats is not None:
-                stats.add_samples(len(idx))
-            loss_sum += loss * len(idx)
-            correct += float((logits.argmax(axis=1) == y[idx]).sum())
-            step += 1
+        for _ in range(loop.steps_per_epoch):
+            out = loop.run_step(executor, stats)
+            loss_sum += out["loss"] * out["samples"]
+            correct += out["correct"]
+        n = len(data.x_train)
         row = {
             "epoch": epoch + 1,
-            "train_loss": loss_sum / len(x),
-            "train_accuracy": correct / len(x),
+            "train_loss": loss_sum / n,
+            "train_accuracy": correct / n,
             "test_accuracy": net.accuracy(data.x_test, data.y_test, method, executor),
             "weight_sparsity": weight_sparsity(net, method),
             "seconds": time.perf_counter() - t0,

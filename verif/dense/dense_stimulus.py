@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from models import golden, lowering
+from models.executor import apply_skip
 from verif.common.env import Operation
 from verif.common.stimulus import random_matrix
 
@@ -74,3 +75,18 @@ def record_ops(path: str | Path | None = None, limit: int | None = None, max_mac
     if not ops:
         raise ValueError(f"no usable operation records under {path}")
     return ops
+
+
+class DenseTraining:
+    """The trainer's operations on the dense core (verif/common/train_rtl.py): every FP operation as
+    one GEMM; outputs a method removes are zeroed by the driver, since the dense core computes all."""
+
+    method = "dense"
+
+    def jobs(self, rec):
+        if rec.meta["kind"] != "fp":
+            return None
+        return [gemm_op(rec.id, rec.a, rec.b, rec.phase, source="training")]
+
+    def result(self, op, jobs, results):
+        return apply_skip(op, results[0])

@@ -13,7 +13,8 @@ from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dense import dense_coverage
 from verif.dense.dense_codec import LANES, DenseCodec
-from verif.dense.dense_stimulus import EDGE_SHAPES, layer_phase_ops, random_op, record_ops
+from verif.common.train_rtl import TrainRtlTest
+from verif.dense.dense_stimulus import EDGE_SHAPES, DenseTraining, layer_phase_ops, random_op, record_ops
 
 CORE = load_core("dense")
 PARAMS = active_parameters(CORE)  # the array size this simulation was built with
@@ -74,6 +75,14 @@ class test_training_records(DenseTest):
         # The default folder holds every method's records: keep to the smaller ones. A folder named
         # with RECORDS runs whole (make compare relies on that).
         return self.tag(record_ops(max_macs=None if os.environ.get("RECORDS") else 400_000))
+
+
+@pyuvm.test()
+class test_train_rtl(TrainRtlTest, DenseTest):
+    """The digits CNN trained with the core computing every layer operation, bit-identical to the
+    golden executor step by step (TRAIN_RTL configures it; default one step, make train-rtl more)."""
+
+    training = DenseTraining()
 
 
 @pyuvm.test()
