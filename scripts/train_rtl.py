@@ -3,8 +3,8 @@
 Usage: python scripts/train_rtl.py --design dense [--method NAME] [--steps 3] [--batch 4] [--start N]
                                    [--seed 0] [--sim verilator] [--no-toggles] [--out DIR]
 Runs the core's test_train_rtl (verif/common/train_rtl.py): the method's run (default: the core's own
-method) is prepared and trained on numpy for --start steps (default one epoch, so the technique is
-active), then --steps steps run with the core computing every layer operation it supports, each
+method) is prepared and trained on numpy for --start steps (default: all but the last --steps of an
+--epochs run, so that the technique is at full strength), then --steps steps run with the core computing every layer operation it supports, each
 compared with the same step on the golden executor (every operation's C, then weights, momentum, BN
 statistics and loss). Prints per step the loss, the core's cycles, utilization and toggles; writes
 DIR/train_rtl_summary.json and DIR/train_rtl.png (loss and cycles per step). Exits 1 at the first
@@ -25,6 +25,7 @@ from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
 from verif.common.train_rtl import RESULT_FILE, TrainRtlConfig  # noqa: E402
 
 TEST = "test_train_rtl"
+FULL_RUN_EPOCHS = 20      # models.train's default run, for the projected time of a whole training
 
 
 def step_rows(result: dict, ops: list[dict]) -> list[dict]:
@@ -78,7 +79,8 @@ def main(argv=None) -> int:
     parser.add_argument("--method", default="", help="training method (default: the core's own)")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--start", type=int, default=None, help="numpy steps first (default: one epoch)")
+    parser.add_argument("--start", type=int, default=None, help="numpy steps first (default: all but the last --steps)")
+    parser.add_argument("--epochs", type=int, default=2, help="the run's length, which sets its schedules")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sim", default="verilator", choices=runner.SIMULATORS)
     parser.add_argument("--no-toggles", action="store_true", help="no wave file, no toggle counts (faster)")
@@ -87,7 +89,7 @@ def main(argv=None) -> int:
     try:
         core = load_core(args.design)
         config = TrainRtlConfig(method=args.method, steps=args.steps, batch=args.batch, start=args.start,
-                                seed=args.seed)
+                                seed=args.seed, epochs=args.epochs)
         if args.method:
             from models.methods import METHODS
             if args.method not in METHODS:
@@ -131,14 +133,18 @@ def main(argv=None) -> int:
                "total_steps": result["total_steps"], "off_core": result["off_core"],
                "wall_seconds": wall, "prepare_seconds": result["prepare_seconds"],
                "steps_per_minute": steps_per_minute,
-               # a whole run at this speed: every step of every epoch through the core, one simulation
-               "projected_full_run_hours": result["total_steps"] / steps_per_minute / 60 if steps_per_minute else None,
+               # a whole 20-epoch run (models.train's default) at this speed, every step through the core
+               "full_run_steps": FULL_RUN_EPOCHS * result["steps_per_epoch"],
+               "projected_full_run_hours": (FULL_RUN_EPOCHS * result["steps_per_epoch"] / steps_per_minute / 60
+                                            if steps_per_minute else None),
                "steps": rows, "failure": result["failure"], "passed": run.ok and result["failure"] is None}
     (out / "train_rtl_summary.json").write_text(json.dumps(summary, indent=1))
     if rows:
         plot(rows, f"{core.name} core, {result['method']} training, batch {config.batch}", out / "train_rtl.png")
     if result["off_core"]:
-        print(f"[train-rtl] computed in Python (the core does not): {', '.join(result['off_core'])}")
+        print("[train-rtl] computed in Python on the golden executor (not by the core):")
+        for op, why in result["off_core"].items():
+            print(f"[train-rtl]   {op}: {why}")
     rel = os.path.relpath(out / "train_rtl_summary.json")
     if not summary["passed"]:
         why = result["failure"] or f"the test failed ({', '.join(run.failed)}); see the log above"
@@ -146,7 +152,7 @@ def main(argv=None) -> int:
         return 1
     print(f"[train-rtl] PASS {core.name}: {len(rows)} step(s) bit-identical to the golden executor, "
           f"{steps_per_minute:.2f} steps/minute on the core ({wall:.0f} s in all, {result['prepare_seconds']:.0f} s "
-          f"of it preparation); a full run of {result['total_steps']} steps would take "
+          f"of it preparation); a {FULL_RUN_EPOCHS}-epoch run ({summary['full_run_steps']} steps) would take "
           f"{summary['projected_full_run_hours']:.0f} h -> {rel}")
     return 0
 

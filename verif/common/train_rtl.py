@@ -5,13 +5,17 @@ trainer runs in a thread started with cocotb's `bridge`; its executor (RtlExecut
 operation into the core's jobs (the core's CoreTraining adapter, from the operation's record), runs
 them in the simulation through `resume` (the driver, scoreboard, metrics and coverage see them like
 any other job) and hands the core's result back to the trainer. Operations the core does not compute
-stay in Python, on the golden executor, and are listed.
+stay in Python, on the golden executor, and are listed with the reason: the core has no unit for
+them (the adapter returns no jobs) or they exceed a limit of the core that the driver's tiling cannot
+split without changing the arithmetic (the codec's split raises).
 
 Lock step: every step runs first on a copy of the run with models' GoldenExecutor (the reference),
 then on the RTL copy. Each operation's C is compared bit for bit with the golden one as it comes back
 from the core (the first mismatch names the operation and stops the run), and after the step the
 weights, optimizer state, BN running statistics and loss. The steps before TRAIN_RTL's `start` run on
-the numpy executor once, before the copies are made, so that the method's technique is active.
+the numpy executor once, before the copies are made. By default the RTL runs the last steps of a
+two-epoch run, where every method's technique is at full strength (pruning at its target sparsity,
+Trainer speculating), as the committed records' "last" step is.
 
 Configuration: the TRAIN_RTL environment variable, a JSON object of TrainRtlConfig's fields.
 Output (in the test's folder): train_rtl.json, one row per step and the operations of each.
@@ -42,13 +46,15 @@ class TrainRtlConfig:
     method: str = ""                 # default: the core's own method (CoreTraining.method)
     steps: int = 1                   # steps run on the core, each checked against the golden executor
     batch: int = 4                   # batch size of the run (its data order and schedule follow from it)
-    start: int | None = None         # numpy steps before the first RTL step (default: one epoch)
+    epochs: int = 2                  # the run's length: its learning-rate and pruning schedules follow it
+    start: int | None = None         # numpy steps before the first RTL step (default: the last `steps`)
     seed: int = 0                    # initialization and data order
     settings: list[str] = field(default_factory=list)   # method options, NAME=VALUE
 
     def __post_init__(self):
-        if self.steps < 1 or self.batch < 1:
-            raise ValueError(f"steps and batch must be at least 1, got steps={self.steps}, batch={self.batch}")
+        if min(self.steps, self.batch, self.epochs) < 1:
+            raise ValueError(f"steps, batch and epochs must be at least 1, got steps={self.steps}, "
+                             f"batch={self.batch}, epochs={self.epochs}")
         if self.start is not None and self.start < 0:
             raise ValueError(f"start must be at least 0, got {self.start}")
 
@@ -101,13 +107,14 @@ def same_bits(x: np.ndarray, y: np.ndarray) -> bool:
 class RtlExecutor:
     """models' Executor on the simulated core; called from the trainer's thread."""
 
-    def __init__(self, training: CoreTraining, run_jobs, method):
-        """run_jobs(jobs) -> list[OpResult] blocks until the core has run the jobs."""
-        self.training, self.method, self.run_jobs = training, method, run_jobs
+    def __init__(self, training: CoreTraining, run_jobs, method, codec=None):
+        """run_jobs(jobs) -> list[OpResult] blocks until the core has run the jobs; codec (the
+        core's CoreCodec) says which jobs fit the core."""
+        self.training, self.method, self.run_jobs, self.codec = training, method, run_jobs, codec
         self.step = 0
         self.expected: list[tuple[str, str, np.ndarray]] = []
         self.ops: list[dict] = []          # this step's operations: where each ran, its job ids
-        self.off_core: set[str] = set()    # layer/phase/kind the core did not compute
+        self.off_core: dict[str, str] = {}  # layer/phase (kind) the core did not compute -> why
         self.golden = GoldenExecutor()
 
     def begin_step(self, step: int, expected: list[tuple[str, str, np.ndarray]]) -> None:
@@ -121,10 +128,16 @@ class RtlExecutor:
         if (layer, phase) != (op.layer, op.phase):
             raise TrainingMismatch(f"{name}: the golden run computed {layer}/{phase} here")
         rec = make_record(self.method, op, RecordContext(self.step))
-        jobs = self.training.jobs(rec)
+        jobs, why = self.training.jobs(rec), f"the core has no unit for {op.kind} operations of this method"
+        if jobs is not None and self.codec is not None:
+            try:
+                for job in jobs:
+                    self.codec.split(job)
+            except ValueError as exc:
+                jobs, why = None, str(exc).split(": ", 1)[-1]
         if jobs is None:
             c = self.golden(op)
-            self.off_core.add(f"{op.layer}/{op.phase} ({op.kind})")
+            self.off_core.setdefault(f"{op.layer}/{op.phase} ({op.kind})", why)
             self.ops.append({"op": f"{op.layer}/{op.phase}", "on_core": False, "jobs": []})
         else:
             results: list[OpResult] = self.run_jobs(jobs)
@@ -157,16 +170,16 @@ def state_arrays(loop) -> dict[str, np.ndarray]:
 class LockstepTraining:
     """A golden run and an RTL run of one method from one seed, stepped together and compared."""
 
-    def __init__(self, config: TrainRtlConfig, training: CoreTraining, run_jobs, progress=print):
+    def __init__(self, config: TrainRtlConfig, training: CoreTraining, run_jobs, codec=None, progress=print):
         from models.train import prepared_run
         from models.training import StepLoop
         self.config, self.progress = config, progress
         self.method = config.method or training.method
         t0 = time.perf_counter()
-        run = prepared_run(self.method, seed=config.seed, settings=config.settings, batch_size=config.batch,
-                           progress=progress)
+        run = prepared_run(self.method, epochs=config.epochs, seed=config.seed, settings=config.settings,
+                           batch_size=config.batch, progress=progress)
         loop = StepLoop(run.net, run.method, run.data, run.config, run.rng)
-        start = loop.steps_per_epoch if config.start is None else config.start
+        start = loop.total - config.steps if config.start is None else config.start
         if start + config.steps > loop.total:
             raise ValueError(f"start {start} + steps {config.steps} is past the run's {loop.total} steps")
         numpy = NumpyExecutor()
@@ -174,7 +187,7 @@ class LockstepTraining:
             loop.run_step(numpy)
         self.prepare_seconds = time.perf_counter() - t0
         self.golden, self.rtl = loop, copy.deepcopy(loop)
-        self.executor = RtlExecutor(training, run_jobs, self.rtl.method)
+        self.executor = RtlExecutor(training, run_jobs, self.rtl.method, codec)
         self.rows: list[dict] = []
         self.failure: str | None = None
 
@@ -220,7 +233,7 @@ class LockstepTraining:
             "method": self.method, "config": asdict(self.config), "start_step": self.golden.step - len(self.rows),
             "batch": self.config.batch, "steps_per_epoch": self.golden.steps_per_epoch,
             "total_steps": self.golden.total, "prepare_seconds": self.prepare_seconds,
-            "off_core": sorted(self.executor.off_core), "steps": self.rows, "failure": self.failure}, indent=1))
+            "off_core": self.executor.off_core, "steps": self.rows, "failure": self.failure}, indent=1))
 
 
 class TrainRtlTest(AccelBaseTest):
@@ -240,6 +253,6 @@ class TrainRtlTest(AccelBaseTest):
 
     async def body(self):
         # resume: the trainer's thread blocks while the simulation runs the jobs
-        session = LockstepTraining(TrainRtlConfig.from_env(), self.training, resume(self.run_jobs),
+        session = LockstepTraining(TrainRtlConfig.from_env(), self.training, resume(self.run_jobs), self.codec,
                                    progress=self.logger.info)
         await bridge(session.run)()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.executor import apply_skip, c_of_accumulators
 from verif.common.env import Operation
 from verif.dqstp.dqstp_codec import CODE_BITS, ep_wg_from_records, operation_from_record
 
@@ -63,3 +64,20 @@ def record_ops(path: str | Path | None = None, align: bool = True, combined: boo
             if phase == "BP" and (layer, "WG", step) in by_key:
                 ops.append(ep_wg_from_records(bp, by_key[(layer, "WG", step)], align))
     return ops
+
+
+class DqstpTraining:
+    """The trainer's `dqstp` operations on the DQ-STP core (verif/common/train_rtl.py): FF and BP as
+    shift-add jobs (2^n weight codes, fixed-point map), WG as an integer job; the driver scales the
+    core's integer accumulators to C (models.executor.c_of_accumulators). FP operations (the layers
+    the method leaves in FP16) have no unit here."""
+
+    method = "dqstp"
+
+    def jobs(self, rec):
+        if rec.meta["kind"] not in ("shift_add", "int_mac"):
+            return None
+        return [operation_from_record(rec)]
+
+    def result(self, op, jobs, results):
+        return apply_skip(op, c_of_accumulators(op, results[0]))

@@ -14,7 +14,8 @@ from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.dqstp import dqstp_coverage
 from verif.dqstp.dqstp_codec import CODE_BITS, EP_PIPELINE_TAIL, MALFORM_ERRORS, DqstpCodec
-from verif.dqstp.dqstp_stimulus import TOP_LEVEL, random_op, record_ops
+from verif.common.train_rtl import TrainRtlTest
+from verif.dqstp.dqstp_stimulus import TOP_LEVEL, DqstpTraining, random_op, record_ops
 
 CORE = load_core("dqstp")
 PARAMS = active_parameters(CORE)  # the size this simulation was built with
@@ -187,6 +188,15 @@ class test_training_records_no_align(DqstpTest):
 
     def operations(self):
         return self.tag(record_ops(align=False))
+
+
+@pyuvm.test()
+class test_train_rtl(TrainRtlTest, DqstpTest):
+    """The digits CNN trained with `dqstp` (2^n weights, fixed-point maps), the core computing every
+    integer layer operation, bit-identical to the golden executor step by step (TRAIN_RTL configures
+    it; default one step)."""
+
+    training = DqstpTraining()
 
 
 @pyuvm.test()

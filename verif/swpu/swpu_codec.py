@@ -212,8 +212,20 @@ class SwpuCodec(CoreCodec):
         steps_per_k = ceil_div(self.rows * self.cols, self.num_mult)
         return 2 * MAX_DIM + groups * (self.rows + 2 + tiles * (k * steps_per_k + self.rows + 2)) + 64
 
+    def check_fits(self, op):
+        """Rows, kernel positions and BP's filters are at most one mask word (MAX_DIM) each."""
+        m, n, k = self.shape(op)
+        limited = {"M": m, "kernel positions": {"FF": k, "BP": m, "WG": n}[op.phase]}
+        if op.phase == "BP":
+            limited["K (filters)"] = k
+        over = [f"{name} = {value}" for name, value in limited.items() if value > MAX_DIM]
+        if over:
+            raise ValueError(f"{op.op_id}: {', '.join(over)} over the core's limit of {MAX_DIM} (one mask word)")
+
     def split(self, op):
         """FF and BP split N (pixels) when B or C overflow; the masked dimension is never split."""
+        if op.fault is None:
+            self.check_fits(op)
         m, n, k = self.shape(op)
         tile = n
         while tile > self.cols and (k * ceil_div(tile, self.cols) > self.b_words

@@ -51,20 +51,50 @@ def random_layer_ops(rng, prefix: str, filters: int, cin: int, k: int, pixels: i
             for phase in phases]
 
 
-def record_op(rec, order: str = "clustered") -> Operation:
-    """A recorded `swpu` operation as the SWPU core runs it (masks from the record's metadata)."""
-    if "line_mask" not in rec.arrays:
-        raise ValueError(f"record {rec.id}: no line/shape masks (not an swpu record)")
-    f, c, kh, kw = rec.meta["weight_dims"]
+def record_masks(rec, unpruned: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """The line mask [N, C, kh] and shape mask [C, kh, kw] of a recorded `swpu` operation; with
+    `unpruned`, all-kept masks for a conv layer the method leaves dense (conv1), None for others."""
+    if "line_mask" in rec.arrays:
+        return rec.arrays["line_mask"], rec.arrays["shape_mask"]
+    w = rec.meta.get("w_shape", [])
+    if not unpruned or len(w) != 4:
+        return None
+    f, c, kh, kw = w
+    return np.ones((f, c, kh), bool), np.ones((c, kh, kw), bool)
+
+
+def record_op(rec, order: str = "clustered", unpruned: bool = False) -> Operation:
+    """A recorded `swpu` operation as the SWPU core runs it (masks from the record's metadata; with
+    `unpruned`, a conv layer the method does not prune runs with every line and shape kept)."""
+    masks = record_masks(rec, unpruned)
+    if masks is None:
+        raise ValueError(f"record {rec.id}: no line/shape masks (not an swpu record of a pruned or conv layer)")
+    line, shape = masks
+    f, (c, kh, kw) = line.shape[0], shape.shape
     a, b = np.asarray(rec.a, np.float16), np.asarray(rec.b, np.float16)
     meta = dict(line_w=kw, order=order, source="record", step=rec.step,
-                line_sparsity=float(1 - rec.arrays["line_mask"].mean()),
-                shape_sparsity=float(1 - rec.arrays["shape_mask"].mean()),
+                line_sparsity=float(1 - line.mean()), shape_sparsity=float(1 - shape.mean()),
                 sparsity_a=float(np.mean(a == 0)),
                 sparsity_b=float(np.mean(b == 0)))
     return Operation(f"{rec.id}@{order}", rec.phase,
-                     {"a": a, "b": b, "line": rec.arrays["line_mask"].reshape(f, c * kh).astype(bool),
-                      "shape": rec.arrays["shape_mask"].ravel().astype(bool)}, meta=meta)
+                     {"a": a, "b": b, "line": line.reshape(f, c * kh).astype(bool),
+                      "shape": shape.ravel().astype(bool)}, meta=meta)
+
+
+class SwpuTraining:
+    """The trainer's `swpu` operations on the SWPU core (verif/common/train_rtl.py): each FP
+    operation as one masked job, in the clustered order; the core removes the pruned weights' WG
+    outputs itself, so its result is the executor's C as it is."""
+
+    method = "swpu"
+
+    def jobs(self, rec):
+        if rec.meta["kind"] != "fp" or record_masks(rec, unpruned=True) is None:
+            return None
+        return [record_op(rec, unpruned=True)]
+
+    def result(self, op, jobs, results):
+        return results[0]
 
 
 def record_ops(path: str | Path | None = None, orders=("clustered", "natural"), max_macs: int | None = None,

@@ -12,7 +12,8 @@ from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest
 from verif.swpu import swpu_coverage
 from verif.swpu.swpu_codec import SwpuCodec
-from verif.swpu.swpu_stimulus import random_layer_ops, record_ops
+from verif.common.train_rtl import TrainRtlTest
+from verif.swpu.swpu_stimulus import SwpuTraining, random_layer_ops, record_ops
 
 CORE = load_core("swpu")
 PARAMS = active_parameters(CORE)  # the array size this simulation was built with
@@ -77,6 +78,14 @@ class test_training_records(SwpuTest):
     def operations(self):
         icarus = cocotb.SIM_NAME.lower().startswith("icarus")
         return self.tag(record_ops(max_macs=ICARUS_MAX_RECORD_MACS if icarus else None))
+
+
+@pyuvm.test()
+class test_train_rtl(TrainRtlTest, SwpuTest):
+    """The digits CNN trained with `swpu` pruning, the core computing every layer operation,
+    bit-identical to the golden executor step by step (TRAIN_RTL configures it; default one step)."""
+
+    training = SwpuTraining()
 
 
 @pyuvm.test()

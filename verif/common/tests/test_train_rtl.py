@@ -92,8 +92,8 @@ def test_drifting_state_is_caught(tmp_path, monkeypatch):
 
 
 def test_bad_configuration_is_a_clear_error():
-    with pytest.raises(ValueError, match="steps and batch must be at least 1"):
+    with pytest.raises(ValueError, match="steps, batch and epochs must be at least 1"):
         TrainRtlConfig(steps=0)
     with pytest.raises(ValueError, match="past the run's"):
-        LockstepTraining(TrainRtlConfig(method="dense", steps=1, batch=2000, start=20 * 10),
+        LockstepTraining(TrainRtlConfig(method="dense", steps=1, batch=2000, start=2 * 10),
                          RecordingDense(), FakeCore(recorded_c), progress=lambda _: None)
