@@ -6,8 +6,8 @@ operation into the core's jobs (the core's CoreTraining adapter, from the operat
 them in the simulation through `resume` (the driver, scoreboard, metrics and coverage see them like
 any other job) and hands the core's result back to the trainer. Operations the core does not compute
 stay in Python, on the golden executor, and are listed with the reason: the core has no unit for
-them (the adapter returns no jobs) or they exceed a limit of the core that the driver's tiling cannot
-split without changing the arithmetic (the codec's split raises).
+them (the adapter says why) or they exceed a limit of the core that the driver's tiling cannot split
+without changing the arithmetic (the codec's split raises).
 
 Lock step: every step runs first on a copy of the run with models' GoldenExecutor (the reference),
 then on the RTL copy. Each operation's C is compared bit for bit with the golden one as it comes back
@@ -75,8 +75,8 @@ class CoreTraining(Protocol):
 
     method: str                      # the method whose operations the core is built for
 
-    def jobs(self, rec: OperationRecord) -> list[Operation] | None:
-        """The core's jobs for one layer operation, or None when the core does not compute it."""
+    def jobs(self, rec: OperationRecord) -> list[Operation] | str:
+        """The core's jobs for one layer operation, or why the core does not compute it."""
 
     def result(self, op: GemmOp, jobs: list[Operation], results: list[np.ndarray]) -> np.ndarray:
         """C[M, N] as the executor returns it (float32, removed outputs filled) from the jobs' results."""
@@ -128,16 +128,16 @@ class RtlExecutor:
         if (layer, phase) != (op.layer, op.phase):
             raise TrainingMismatch(f"{name}: the golden run computed {layer}/{phase} here")
         rec = make_record(self.method, op, RecordContext(self.step))
-        jobs, why = self.training.jobs(rec), f"the core has no unit for {op.kind} operations of this method"
-        if jobs is not None and self.codec is not None:
+        jobs = self.training.jobs(rec)
+        if not isinstance(jobs, str) and self.codec is not None:
             try:
                 for job in jobs:
                     self.codec.split(job)
             except ValueError as exc:
-                jobs, why = None, str(exc).split(": ", 1)[-1]
-        if jobs is None:
+                jobs = str(exc).split(": ", 1)[-1]
+        if isinstance(jobs, str):
             c = self.golden(op)
-            self.off_core.setdefault(f"{op.layer}/{op.phase} ({op.kind})", why)
+            self.off_core.setdefault(f"{op.layer}/{op.phase} ({op.kind})", jobs)
             self.ops.append({"op": f"{op.layer}/{op.phase}", "on_core": False, "jobs": []})
         else:
             results: list[OpResult] = self.run_jobs(jobs)

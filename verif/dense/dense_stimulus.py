@@ -85,7 +85,7 @@ class DenseTraining:
 
     def jobs(self, rec):
         if rec.meta["kind"] != "fp":
-            return None
+            return f"the dense core multiplies FP16 operands, not {rec.meta['kind']} ones"
         return [gemm_op(rec.id, rec.a, rec.b, rec.phase, source="training")]
 
     def result(self, op, jobs, results):

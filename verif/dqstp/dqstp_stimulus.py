@@ -76,7 +76,7 @@ class DqstpTraining:
 
     def jobs(self, rec):
         if rec.meta["kind"] not in ("shift_add", "int_mac"):
-            return None
+            return "an FP16 layer of the method: the core has shift-add and integer arrays only"
         return [operation_from_record(rec)]
 
     def result(self, op, jobs, results):

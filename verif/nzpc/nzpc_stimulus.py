@@ -124,3 +124,31 @@ def record_ops(path: str | Path | None = None, mode: str = "estimator", balance:
     if not ops:
         raise ValueError(f"no usable nzpc records under {path}")
     return ops
+
+
+class NzpcTraining:
+    """The trainer's `nzpc` operations on the NZPC core (verif/common/train_rtl.py): FF jobs with the
+    layer's activation (the core estimates each output's state and keeps the mask), BP and WG jobs in
+    detect mode. The core holds one layer's mask and the trainer runs every FF before the first BP, so
+    BP and WG cannot use the estimator's mask without the driver reloading it: they detect dZ's zeros
+    instead (the mask still goes with them, as in a record, for the golden side). The core writes
+    every output, so its C is the executor's as it is."""
+
+    method = "nzpc"
+
+    def __init__(self):
+        self.tags: dict[str, int] = {}      # layer name -> the core's LAYER tag
+
+    def jobs(self, rec):
+        if rec.meta["kind"] != "fp":
+            return f"the NZPC core multiplies FP16 operands, not {rec.meta['kind']} ones"
+        tag = self.tags.setdefault(rec.layer, len(self.tags) + 1)
+        meta = {"source": "training", "layer": tag}
+        if rec.phase == "FF":
+            return [op_(rec.id, "FF", rec.a, rec.b, act=rec.meta["activation"], **meta)]
+        return [Operation(rec.id, rec.phase, {"a": np.asarray(rec.a, np.float16), "b": np.asarray(rec.b, np.float16),
+                                              "mask": rec.arrays["mask"]},
+                          meta={**meta, "mode": "detect", "balance": False})]
+
+    def result(self, op, jobs, results):
+        return results[0]

@@ -16,7 +16,8 @@ from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest, Operation
 from verif.nzpc import nzpc_coverage
 from verif.nzpc.nzpc_codec import NzpcCodec
-from verif.nzpc.nzpc_stimulus import ACTS, ff_op, mask_ops, readback_op, record_ops, sequence, state_ff_op
+from verif.common.train_rtl import TrainRtlTest
+from verif.nzpc.nzpc_stimulus import NzpcTraining, ACTS, ff_op, mask_ops, readback_op, record_ops, sequence, state_ff_op
 
 CORE = load_core("nzpc")
 PARAMS = active_parameters(CORE)  # the size this simulation was built with
@@ -115,6 +116,15 @@ class test_training_records_detect(NzpcTest):
 
     def operations(self):
         return self.tag(record_ops(mode="detect", balance=False, variant="detect"))
+
+
+@pyuvm.test()
+class test_train_rtl(TrainRtlTest, NzpcTest):
+    """The digits CNN trained with `nzpc` (ReLU, no BN), the core computing every layer operation
+    (BP and WG in detect mode), bit-identical to the golden executor step by step (TRAIN_RTL
+    configures it; default one step)."""
+
+    training = NzpcTraining()
 
 
 @pyuvm.test()

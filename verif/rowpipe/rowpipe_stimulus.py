@@ -112,3 +112,23 @@ def record_ops(layerwise: bool = False, variant: str | None = None, root: Path |
                                  meta={"kind": "head", "source": "record",
                                        "sparsity_a": rec.meta.get("sparsity_a"), "sparsity_b": rec.meta.get("sparsity_b")}))
     return ops
+
+
+class RowpipeTraining:
+    """The trainer's `rowpipe` operations on the RowPipe core (verif/common/train_rtl.py): the FP16
+    head's FF, BP and WG as head jobs. The frozen backbone's INT4 convolutions stay in Python: the
+    core runs them as fused pairs (layer 1's output rows feed layer 2 on chip), and the trainer's
+    executor hands over one layer at a time."""
+
+    method = "rowpipe"
+
+    def jobs(self, rec):
+        if rec.meta["kind"] != "fp":
+            return ("the core runs the backbone's INT4 convolutions as fused pairs; the executor hands "
+                    "over one layer at a time")
+        return [Operation(rec.id, rec.phase, {"a": rec.a, "b": rec.b},
+                          meta={"kind": "head", "source": "training", "sparsity_a": rec.meta.get("sparsity_a"),
+                                "sparsity_b": rec.meta.get("sparsity_b")})]
+
+    def result(self, op, jobs, results):
+        return results[0]

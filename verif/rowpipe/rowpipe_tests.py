@@ -16,7 +16,8 @@ from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest, Operation
 from verif.rowpipe import rowpipe_coverage
 from verif.rowpipe.rowpipe_codec import ConvGeometry, RowpipeCodec
-from verif.rowpipe.rowpipe_stimulus import conv_op, head_op, record_ops
+from verif.common.train_rtl import TrainRtlTest
+from verif.rowpipe.rowpipe_stimulus import RowpipeTraining, conv_op, head_op, record_ops
 
 CORE = load_core("rowpipe")
 PARAMS = active_parameters(CORE)  # the size this simulation was built with
@@ -148,6 +149,15 @@ class test_training_records_layerwise(RowpipeTest):
 
     def operations(self):
         return self.tag([op for op in record_ops(layerwise=True, variant="layerwise") if op.meta["kind"] == "conv"])
+
+
+@pyuvm.test()
+class test_train_rtl(TrainRtlTest, RowpipeTest):
+    """Transfer learning with `rowpipe` (frozen INT4 backbone, FP16 head), the core computing the
+    head's operations, bit-identical to the golden executor step by step (TRAIN_RTL configures it;
+    default one step)."""
+
+    training = RowpipeTraining()
 
 
 @pyuvm.test()

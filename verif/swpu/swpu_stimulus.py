@@ -90,7 +90,7 @@ class SwpuTraining:
 
     def jobs(self, rec):
         if rec.meta["kind"] != "fp" or record_masks(rec, unpruned=True) is None:
-            return None
+            return "neither a pruned layer nor an FP16 conv layer: no line and shape masks"
         return [record_op(rec, unpruned=True)]
 
     def result(self, op, jobs, results):

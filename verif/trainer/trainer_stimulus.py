@@ -117,3 +117,21 @@ def record_ops(path: str | Path | None = None, max_macs: int | None = None, **ho
     if not ops:
         raise ValueError(f"no usable operation records under {path}")
     return ops
+
+
+class TrainerTraining:
+    """The trainer's `trainer` operations on the Trainer core (verif/common/train_rtl.py): each FP
+    operation as one job, FF with the recorded speculation rule and BN statistics, BP and WG skipping
+    the outputs FF's speculation removed. The core fills skipped outputs itself (the estimate in FF,
+    +0 in BP and WG), so its C is the executor's as it is; the BN statistics it appends are checked
+    by the scoreboard, and the trainer's BN keeps its own."""
+
+    method = "trainer"
+
+    def jobs(self, rec):
+        if rec.meta["kind"] != "fp":
+            return f"the Trainer core multiplies FP16 operands, not {rec.meta['kind']} ones"
+        return [record_op(rec)]
+
+    def result(self, op, jobs, results):
+        return np.ascontiguousarray(results[0][:, :op.shape[2]])

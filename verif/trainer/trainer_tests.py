@@ -11,7 +11,8 @@ from verif.common.csr_map import load_csr_map
 from verif.common.env import FAULT_ERRORS, AccelBaseTest, Operation
 from verif.trainer import trainer_coverage
 from verif.trainer.trainer_codec import CORE_FAULTS, DATAFLOWS, KSTEP, TrainerCodec
-from verif.trainer.trainer_stimulus import GRID, masked_op, random_op, record_ops, spec_op, with_bn
+from verif.common.train_rtl import TrainRtlTest
+from verif.trainer.trainer_stimulus import TrainerTraining, GRID, masked_op, random_op, record_ops, spec_op, with_bn
 
 CORE = load_core("trainer")
 PARAMS = active_parameters(CORE)  # the size this simulation was built with
@@ -159,6 +160,15 @@ class test_dataflow_sweep(TrainerTest):
     def operations(self):
         return self.tag([op for mode in DATAFLOWS for op in
                          record_ops(spec=False, skips=False, bn=0, dataflow=mode, variant=mode)])
+
+
+@pyuvm.test()
+class test_train_rtl(TrainRtlTest, TrainerTest):
+    """The digits CNN trained with `trainer` (speculation, output skipping), the core computing every
+    layer operation, bit-identical to the golden executor step by step (TRAIN_RTL configures it;
+    default one step)."""
+
+    training = TrainerTraining()
 
 
 @pyuvm.test()

@@ -41,7 +41,7 @@ class RecordingDense(DenseTraining):
 
     def jobs(self, rec):
         jobs = super().jobs(rec)
-        for job in jobs or []:
+        for job in jobs:
             job.meta["record_c"] = rec.c
         return jobs
 
