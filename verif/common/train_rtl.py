@@ -50,6 +50,7 @@ class TrainRtlConfig:
     start: int | None = None         # numpy steps before the first RTL step (default: the last `steps`)
     seed: int = 0                    # initialization and data order
     settings: list[str] = field(default_factory=list)   # method options, NAME=VALUE
+    corrupt: str = ""                # "layer/phase": flip one bit of the core's C there (the check must stop)
 
     def __post_init__(self):
         if min(self.steps, self.batch, self.epochs) < 1:
@@ -107,10 +108,12 @@ def same_bits(x: np.ndarray, y: np.ndarray) -> bool:
 class RtlExecutor:
     """models' Executor on the simulated core; called from the trainer's thread."""
 
-    def __init__(self, training: CoreTraining, run_jobs, method, codec=None):
+    def __init__(self, training: CoreTraining, run_jobs, method, codec=None, corrupt: str = ""):
         """run_jobs(jobs) -> list[OpResult] blocks until the core has run the jobs; codec (the
-        core's CoreCodec) says which jobs fit the core."""
+        core's CoreCodec) says which jobs fit the core; corrupt names a layer/phase whose C gets one
+        bit flipped on its way back (the expect-fail check of the comparison)."""
         self.training, self.method, self.run_jobs, self.codec = training, method, run_jobs, codec
+        self.corrupt = corrupt
         self.step = 0
         self.expected: list[tuple[str, str, np.ndarray]] = []
         self.ops: list[dict] = []          # this step's operations: where each ran, its job ids
@@ -146,6 +149,9 @@ class RtlExecutor:
                 raise TrainingMismatch(f"{name}: job {bad[0].op.op_id} ended with ERR_CODE {bad[0].err_code} "
                                        f"and {'no' if bad[0].result is None else 'a'} result")
             c = self.training.result(op, jobs, [r.result for r in results])
+            if self.corrupt == f"{op.layer}/{op.phase}":
+                c = c.copy()
+                c.view(np.uint32).flat[0] ^= 1
             self.ops.append({"op": f"{op.layer}/{op.phase}", "on_core": True, "jobs": [j.op_id for j in jobs]})
         if not same_bits(c, want):
             raise TrainingMismatch(f"{name}: the core's C differs from the golden executor's: "
@@ -187,7 +193,7 @@ class LockstepTraining:
             loop.run_step(numpy)
         self.prepare_seconds = time.perf_counter() - t0
         self.golden, self.rtl = loop, copy.deepcopy(loop)
-        self.executor = RtlExecutor(training, run_jobs, self.rtl.method, codec)
+        self.executor = RtlExecutor(training, run_jobs, self.rtl.method, codec, config.corrupt)
         self.rows: list[dict] = []
         self.failure: str | None = None
 
