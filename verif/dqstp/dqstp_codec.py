@@ -132,6 +132,57 @@ class DqstpCodec(CoreCodec):
             words, nnz = f.pack(WORD_BITS, VALUE_BITS), len(f.values)
         return words_to_ints(words), nnz
 
+    # ---- limits and the driver's tiling
+    def over_limits(self, op: Operation) -> list[str]:
+        """The build's limits a job exceeds (the RTL's cfg_dim_big), as "name value > limit"."""
+        d, p = self.shape(op), active_parameters(CORE)
+        words, nnz = self.fcsr_frame(op)
+        c_words, g_words = self.result_parts(op)
+        checks = {"N": (d["N"], p["MaxN"]), "K": (d["K"], p["MaxK"]), "FCSR words": (len(words), p["FWords"]),
+                  "map non-zeros": (nnz, p["ListEntries"])}
+        if has_ep(op):
+            checks.update({"W words": (len(self.pack_codes(op.operands["codes"])), p["WWords"]),
+                           "C words": (c_words, p["CWords"])})
+        if has_wg(op):
+            checks.update({"X words": (len(self.pack_x(op.operands["x"])), p["XWords"]),
+                           "G words": (g_words, p["GWords"])})
+        return [f"{name} {value} > {limit}" for name, (value, limit) in checks.items() if value > limit]
+
+    def check_fits(self, op):
+        over = self.over_limits(op)
+        if over:
+            raise ValueError(f"{op.op_id}: {', '.join(over)}: over the core's limits")
+
+    def split(self, op):
+        """A job over the limits splits its independent outputs, exactly (integer sums): FF and BP
+        split N (rows of the map, columns of C), WG splits J (columns of X and G); a BP job with WG
+        beside it is not split."""
+        if op.fault is not None or not self.over_limits(op):
+            return [op]
+        if has_ep(op) == has_wg(op):
+            self.check_fits(op)
+        axis, name = ("s", "n") if has_ep(op) else ("x", "j")
+        size = op.operands[axis].shape[0 if axis == "s" else 1]
+        tile = size
+        while tile > self.lanes and self.over_limits(self._part(op, name, 0, tile)):
+            tile = ceil_div(tile, 2 * self.lanes) * self.lanes
+        parts = [self._part(op, name, start, tile) for start in range(0, size, tile)]
+        for part in parts:
+            self.check_fits(part)
+        return parts
+
+    @staticmethod
+    def _part(op: Operation, name: str, start: int, tile: int) -> Operation:
+        operands = dict(op.operands)
+        if name == "n":
+            operands["s"] = op.operands["s"][start:start + tile]
+        else:
+            operands["x"] = op.operands["x"][:, start:start + tile]
+        return Operation(f"{op.op_id}#{name}{start}", op.phase, operands, meta=dict(op.meta))
+
+    def join(self, op, parts, results):
+        return np.concatenate(results, axis=1)
+
     def csr_writes(self, op):
         d = self.shape(op)
         phases = self.map.enum("accel_phase_e")
