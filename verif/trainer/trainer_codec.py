@@ -297,9 +297,11 @@ class TrainerCodec(CoreCodec):
     def check(self, op, res):
         if op.fault is not None or res.result is None:
             return []
-        c = res.counters
-        return [f"{op.op_id}: {name} is {c[name]}, expected {count}"
-                for name, count in self.core_counts(op).items() if c[name] != count]
+        c, want = res.counters, {}
+        for part in self.split(op):          # the counters of an operation's jobs add up
+            for name, count in self.core_counts(part).items():
+                want[name] = want.get(name, 0) + count
+        return [f"{op.op_id}: {name} is {c[name]}, expected {count}" for name, count in want.items() if c[name] != count]
 
     def metrics(self, op, counters):
         c = counters
@@ -310,8 +312,8 @@ class TrainerCodec(CoreCodec):
                 "outputs": int(np.prod(self.shape(op)[:2]))}
 
     # ---- limits
-    def check_fits(self, op) -> None:
-        """A good job must fit the buffers (there is no tiling for this core: a clear error)."""
+    def over_limits(self, op) -> list[str]:
+        """The buffers and limits a job exceeds, as "name words > limit"."""
         g, p = self.geometry(op), self.p
         need = {"XWords": g["R"] * g["KB"], "YWords": g["K"] * g["YT"], "CWords": g["T"],
                 "MaskWords": ceil_div(g["T"] * self.lanes, WORD_BITS),
@@ -320,8 +322,39 @@ class TrainerCodec(CoreCodec):
         over = [f"{name} {words} > {p[name]}" for name, words in need.items() if words > p[name]]
         if speculating(op) and g["K"] > p["MaxSpecK"]:
             over.append(f"K {g['K']} > MaxSpecK {p['MaxSpecK']}")
+        return over
+
+    def check_fits(self, op) -> None:
+        over = self.over_limits(op)
         if over:
             raise ValueError(f"{op.op_id} does not fit the trainer core's buffers: {', '.join(over)}")
+
+    def split(self, op):
+        """A job over the buffers splits N (columns of B, C and the skip mask), exactly: its outputs
+        are independent. A job with BN statistics is not split (they sum over N)."""
+        if op.fault is not None or not self.over_limits(op):
+            return [op]
+        if bn_mode(op):
+            self.check_fits(op)
+        n = op.operands["b"].shape[1]
+        tile = n
+        while tile > self.lanes and self.over_limits(self._part(op, 0, tile)):
+            tile = ceil_div(tile, 2 * self.lanes) * self.lanes
+        parts = [self._part(op, start, tile) for start in range(0, n, tile)]
+        for part in parts:
+            self.check_fits(part)
+        return parts
+
+    @staticmethod
+    def _part(op, start: int, tile: int) -> Operation:
+        columns = slice(start, start + tile)
+        operands = {**op.operands, "b": op.operands["b"][:, columns]}
+        if "skip" in op.operands:
+            operands["skip"] = op.operands["skip"][:, columns]
+        return Operation(f"{op.op_id}#n{start}", op.phase, operands, meta=dict(op.meta))
+
+    def join(self, op, parts, results):
+        return np.concatenate(results, axis=1)
 
     def compute_cycles_bound(self, op):
         g = self.geometry(op)
