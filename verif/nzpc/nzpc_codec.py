@@ -252,9 +252,11 @@ class NzpcCodec(CoreCodec):
     def check(self, op, res):
         if op.fault is not None or res.result is None:
             return []
-        c = res.counters
-        failures = [f"{op.op_id}: {name} is {c[name]}, expected {count}"
-                    for name, count in self.core_counts(op).items() if c[name] != count]
+        c, want = res.counters, {}
+        for part in self.split(op):          # the counters of an operation's jobs add up
+            for name, count in self.core_counts(part).items():
+                want[name] = want.get(name, 0) + count
+        failures = [f"{op.op_id}: {name} is {c[name]}, expected {count}" for name, count in want.items() if c[name] != count]
         if not readback(op) and c["MAC_SKIPPED"] != c["SKIP_MASK"] + c["SKIP_ZERO"]:
             failures.append(f"{op.op_id}: MAC_SKIPPED {c['MAC_SKIPPED']} is not SKIP_MASK + SKIP_ZERO")
         if op.phase == "FF" and not readback(op):
@@ -273,19 +275,50 @@ class NzpcCodec(CoreCodec):
                 "round_cycles": c["ROUND_CYC"], "positions_skipped": c["SKIP_MASK"] + c["SKIP_ZERO"]}
 
     # ---- limits
-    def check_fits(self, op) -> None:
-        """A good job must fit the buffers (no tiling for this core: a clear error)."""
+    def over_limits(self, op) -> list[str]:
+        """The buffers and limits a job exceeds, as "name words > limit"."""
         if readback(op):
-            return
+            return []
         g, p = self.geometry(op), self.p
         m, _, _ = self.shape(op)
-        over = [f"{what} {have} > {limit}" for what, have, limit in (
+        return [f"{what} {have} > {limit}" for what, have, limit in (
             ("P (inner positions)", g["P"], PMAX), ("Q (lines)", g["Q"], p["QMax"]),
             ("S words a lane", g["QB"] * g["PW"], p["SWords"]), ("V words", g["R"] * g["PW"], p["VWords"]),
             ("C words a lane", g["R"] * g["QB"], p["CWords"]),
             ("FF rows (mask)", m if op.phase == "FF" else 0, PMAX)) if have > limit]
+
+    def check_fits(self, op) -> None:
+        over = self.over_limits(op)
         if over:
             raise ValueError(f"{op.op_id} does not fit the nzpc core's buffers: {', '.join(over)}")
+
+    def split(self, op):
+        """A BP or WG job in detect mode over the buffers splits N (columns of B and C; BP's mask
+        too), exactly: its outputs are independent. FF jobs and estimator-mode jobs are not split:
+        the on-chip mask covers the FF job's whole output."""
+        if op.fault is not None or not self.over_limits(op):
+            return [op]
+        if op.phase == "FF" or masked(op) or readback(op):
+            self.check_fits(op)
+        n = op.operands["b"].shape[1]
+        tile = n
+        while tile > self.lanes and self.over_limits(self._part(op, 0, tile)):
+            tile = ceil_div(tile, 2 * self.lanes) * self.lanes
+        parts = [self._part(op, start, tile) for start in range(0, n, tile)]
+        for part in parts:
+            self.check_fits(part)
+        return parts
+
+    @staticmethod
+    def _part(op, start: int, tile: int) -> Operation:
+        columns = slice(start, start + tile)
+        operands = {**op.operands, "b": op.operands["b"][:, columns]}
+        if op.phase == "BP" and "mask" in op.operands:       # laid out like dZ = B
+            operands["mask"] = op.operands["mask"][:, columns]
+        return Operation(f"{op.op_id}#n{start}", op.phase, operands, meta=dict(op.meta))
+
+    def join(self, op, parts, results):
+        return np.concatenate(results, axis=1)
 
     def compute_cycles_bound(self, op):
         if readback(op):
