@@ -51,6 +51,10 @@ def step_rows(result: dict, ops: list[dict]) -> list[dict]:
     return rows
 
 
+def duration(hours: float) -> str:
+    return f"{hours:.1f} h" if hours >= 1 else f"{60 * hours:.0f} min"
+
+
 def plot(rows: list[dict], title: str, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -153,7 +157,7 @@ def main(argv=None) -> int:
     print(f"[train-rtl] PASS {core.name}: {len(rows)} step(s) bit-identical to the golden executor, "
           f"{steps_per_minute:.2f} steps/minute on the core ({wall:.0f} s in all, {result['prepare_seconds']:.0f} s "
           f"of it preparation); a {FULL_RUN_EPOCHS}-epoch run ({summary['full_run_steps']} steps) would take "
-          f"{summary['projected_full_run_hours']:.0f} h -> {rel}")
+          f"{duration(summary['projected_full_run_hours'])} -> {rel}")
     return 0
 
 
