@@ -33,10 +33,10 @@ def step_rows(result: dict, ops: list[dict]) -> list[dict]:
     by_job = {op["id"]: op for op in ops}
     rows = []
     for step in result["steps"]:
-        jobs = [by_job[j] for op in step["ops"] for j in op["jobs"]]
         missing = [j for op in step["ops"] for j in op["jobs"] if j not in by_job]
         if missing:
             raise ValueError(f"step {step['step']}: no metrics for job(s) {missing[:3]}")
+        jobs = [by_job[j] for op in step["ops"] for j in op["jobs"]]
         slots = sum(j["mac_slots"] for j in jobs)
         rows.append({
             "step": step["step"], "loss": step["loss"], "identical": step["identical"],
@@ -123,7 +123,11 @@ def main(argv=None) -> int:
     if wave and wave.exists() and ops:
         add_toggles(ops, wave, core.toplevel)
         wave.unlink()
-    rows = step_rows(result, ops)
+    try:
+        rows = step_rows(result, ops)
+    except ValueError as exc:   # no metrics: the test failed before its report phase (a scoreboard check)
+        rows = []
+        result["failure"] = result["failure"] or f"{exc}: the test failed ({', '.join(run.failed)}); see the log above"
     for r in rows:
         toggles = f"{r['toggles']:,} toggles" if r["toggles"] is not None else "toggles not counted"
         print(f"[train-rtl] step {r['step']}: loss {r['loss']:.6f}  {r['cycles']:,} cycles "

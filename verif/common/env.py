@@ -122,6 +122,7 @@ class OpResult:
     counters: dict[str, int]
     times_ns: dict[str, float]        # load, start, done, end, counters (after the counter reads)
     error: bool = False               # STATUS.error after the job
+    jobs: list["OpResult"] = field(default_factory=list)  # an operation of several jobs: each job's own
 
 
 class OpItem(uvm_sequence_item):
@@ -304,7 +305,7 @@ class OpDriver(uvm_driver):
                  "done": jobs[-1].times_ns["done"], "end": jobs[-1].times_ns["end"],
                  "counters": jobs[-1].times_ns["counters"]}
         return OpResult(op, failed[0].err_code if failed else "NONE", not failed, result,
-                        sum(job.result_beats for job in jobs), counters, times, any(job.error for job in jobs))
+                        sum(job.result_beats for job in jobs), counters, times, any(job.error for job in jobs), jobs)
 
     async def execute_job(self, op: Operation, preloaded: bool = False) -> OpResult:
         """One job of `op`; with preloaded, its operand frames are already in the buffers (sent while
@@ -397,7 +398,8 @@ class Scoreboard(uvm_subscriber):
         op = res.op
         self.checked += 1
         want_error = self.codec.fault_errors().get(op.fault) if op.fault else "NONE"
-        self.failures += self.codec.check(op, res)
+        for job in res.jobs or [res]:   # the core's own checks, job by job (each has its counters)
+            self.failures += self.codec.check(job.op, job)
         if res.err_code != want_error:
             self.failures.append(f"{op.op_id}: ERR_CODE {res.err_code}, expected {want_error}")
         if res.error != (want_error != "NONE"):

@@ -88,17 +88,16 @@ class DenseCodec(CoreCodec):
         return self.format.join(results, n, self.tile_shape(m, n, k)[1])
 
     def check(self, op, res):
-        """SRAM reads and writes and compute cycles against the loop nest's own count
-        (Fp16GemmFormat.job_counts), summed over the jobs the driver split the operation into."""
+        """A job's SRAM reads and writes and compute cycles against the loop nest's own count
+        (Fp16GemmFormat.job_counts); the scoreboard checks each job of a split operation."""
         if op.fault is not None or res.err_code != "NONE":
             return []
-        jobs = [self.format.job_counts(*self.shape(part)) for part in self.split(op)]
-        want = {name: sum(job[name] for job in jobs) for name in ("a_reads", "b_reads", "c_writes", "compute_cycles")}
+        want = self.format.job_counts(*self.shape(op))
         c = res.counters
         fails = [f"{op.op_id}: {counter} is {c[counter]}, expected {want[name]}" for counter, name in
                  ((f"SRAM_RD[{BUF_A}]", "a_reads"), (f"SRAM_RD[{BUF_B}]", "b_reads"), (f"SRAM_WR[{BUF_C}]", "c_writes"))
                  if c[counter] != want[name]]
-        exact = all(job["cycles_exact"] for job in jobs)
+        exact = want["cycles_exact"]
         cycles = c["CYC_COMPUTE"]
         if cycles < want["compute_cycles"] or (exact and cycles != want["compute_cycles"]):
             fails.append(f"{op.op_id}: CYC_COMPUTE is {cycles}, expected "
