@@ -70,12 +70,15 @@ class Run:
 
 def prepared_run(name: str, *, epochs: int | None = None, seed: int = 0, split: int = SPLIT_SEED,
                  settings: list[str] | None = None, batch_size: int | None = None, progress=print, data=None) -> Run:
-    """A run of method ``name`` built and prepared (pretraining, network changes), before its first step."""
+    """A run of method ``name`` built and prepared (pretraining, network changes), before its first step.
+    A ``batch_size`` other than the default scales the learning rate with it (the linear scaling
+    rule), so that small batches train as stably as the default one."""
     method = make_method(name, settings)
     config = TrainConfig(epochs=epochs or DEFAULT_EPOCHS, seed=seed)
     if batch_size is not None:
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
+        config.lr *= batch_size / config.batch_size
         config.batch_size = batch_size
     run = Run(method, config, progress, data if data is not None else load_split(split))
     method.prepare(run)
