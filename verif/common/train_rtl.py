@@ -33,7 +33,6 @@ from typing import Protocol
 import numpy as np
 from cocotb.task import bridge, resume
 
-from models import golden
 from models.executor import GemmOp, GoldenExecutor, NumpyExecutor
 from models.records import OperationRecord, RecordContext, make_record
 from verif.common.env import AccelBaseTest, Operation, OpResult, describe_mismatch
