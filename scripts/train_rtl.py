@@ -3,8 +3,8 @@
 Usage: python scripts/train_rtl.py --design dense [--method NAME] [--steps 3] [--batch 4] [--start N]
                                    [--seed 0] [--sim verilator] [--no-toggles] [--out DIR]
 Runs the core's test_train_rtl (verif/common/train_rtl.py): the method's run (default: the core's own
-method) is prepared and trained on numpy for --start steps (default: all but the last --steps of an
---epochs run, so that the technique is at full strength), then --steps steps run with the core computing every layer operation it supports, each
+method) is prepared and trained on numpy for --start steps (default: all but the last --steps with a
+whole batch of an --epochs run, so that the technique is at full strength), then --steps steps run with the core computing every layer operation it supports, each
 compared with the same step on the golden executor (every operation's C, then weights, momentum, BN
 statistics and loss). Prints per step the loss, the core's cycles, utilization and toggles; writes
 DIR/train_rtl_summary.json and DIR/train_rtl.png (loss and cycles per step). Exits 1 at the first
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     parser.add_argument("--method", default="", help="training method (default: the core's own)")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--start", type=int, default=None, help="numpy steps first (default: all but the last --steps)")
+    parser.add_argument("--start", type=int, default=None, help="numpy steps first (default: all but the last --steps with a whole batch)")
     parser.add_argument("--epochs", type=int, default=2, help="the run's length, which sets its schedules")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sim", default="verilator", choices=runner.SIMULATORS)

@@ -153,12 +153,14 @@ class CoreCodec(ABC):
         return self.map.core_counters + tuple(self.extra_core_registers)
 
     def loaded_words(self, op: Operation) -> dict[int, int]:
-        """SRAM_WR counter index -> words the operand frames of `op` (all its jobs) write."""
+        """SRAM_WR counter index -> words the operand frames of `op` (all its jobs) write; a buffer
+        whose counter index is None has no SRAM_WR slot."""
         words: dict[int, int] = {}
         for part in self.split(op):
             for dest, beats in self.frames(part):
                 i = self.sram_counter_of_dest[dest]
-                words[i] = words.get(i, 0) + len(beats)
+                if i is not None:
+                    words[i] = words.get(i, 0) + len(beats)
         return words
 
     def mac_units(self, op: Operation) -> int:

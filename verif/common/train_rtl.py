@@ -13,9 +13,9 @@ Lock step: every step runs first on a copy of the run with models' GoldenExecuto
 then on the RTL copy. Each operation's C is compared bit for bit with the golden one as it comes back
 from the core (the first mismatch names the operation and stops the run), and after the step the
 weights, optimizer state, BN running statistics and loss. The steps before TRAIN_RTL's `start` run on
-the numpy executor once, before the copies are made. By default the RTL runs the last steps of a
-two-epoch run, where every method's technique is at full strength (pruning at its target sparsity,
-Trainer speculating), as the committed records' "last" step is.
+the numpy executor once, before the copies are made. By default the RTL runs the last steps with a
+whole batch of a two-epoch run, where every method's technique is at full strength (pruning at its
+target sparsity, Trainer speculating), as at the committed records' "last" step.
 
 Configuration: the TRAIN_RTL environment variable, a JSON object of TrainRtlConfig's fields.
 Output (in the test's folder): train_rtl.json, one row per step and the operations of each.
@@ -46,7 +46,7 @@ class TrainRtlConfig:
     steps: int = 1                   # steps run on the core, each checked against the golden executor
     batch: int = 4                   # batch size of the run (its data order and schedule follow from it)
     epochs: int = 2                  # the run's length: its learning-rate and pruning schedules follow it
-    start: int | None = None         # numpy steps before the first RTL step (default: the last `steps`)
+    start: int | None = None         # numpy steps before the first RTL step (default: the last whole-batch `steps`)
     seed: int = 0                    # initialization and data order
     settings: list[str] = field(default_factory=list)   # method options, NAME=VALUE
     corrupt: str = ""                # "layer/phase": flip one bit of the core's C there (the check must stop)
@@ -184,7 +184,9 @@ class LockstepTraining:
         run = prepared_run(self.method, epochs=config.epochs, seed=config.seed, settings=config.settings,
                            batch_size=config.batch, progress=progress)
         loop = StepLoop(run.net, run.method, run.data, run.config, run.rng)
-        start = loop.total - config.steps if config.start is None else config.start
+        # default: the run's last steps with a whole batch (an epoch's last batch may be short)
+        whole = loop.total - (1 if len(run.data.x_train) % config.batch else 0)
+        start = whole - config.steps if config.start is None else config.start
         if start + config.steps > loop.total:
             raise ValueError(f"start {start} + steps {config.steps} is past the run's {loop.total} steps")
         numpy = NumpyExecutor()

@@ -195,11 +195,6 @@ class TrainerCodec(CoreCodec):
             frames.append((BUF_XHAT, self.pack_xhat(op)))
         return frames
 
-    def loaded_words(self, op):
-        """Only the X and Y loads have SRAM_WR slots (the small buffers are counted in AUX_RD)."""
-        return {self.sram_counter_of_dest[dest]: len(beats) for dest, beats in self.frames(op)
-                if self.sram_counter_of_dest[dest] is not None}
-
     # ---- results
     def bn_words(self, op) -> int:
         return 2 * ceil_div(self.shape(op)[0], self.lanes) if bn_mode(op) else 0
