@@ -1,14 +1,14 @@
 """Train the digits CNN through a simulated core, bit-identical to the golden executor step by step.
 
 Usage: python scripts/train_rtl.py --design dense [--method NAME] [--steps 3] [--batch 4] [--start N]
-                                   [--seed 0] [--sim verilator] [--no-toggles] [--out DIR]
+                                   [--epochs 2] [--seed 0] [--sim verilator] [--no-toggles] [--out DIR]
 Runs the core's test_train_rtl (verif/common/train_rtl.py): the method's run (default: the core's own
 method) is prepared and trained on numpy for --start steps (default: all but the last --steps with a
-whole batch of an --epochs run, so that the technique is at full strength), then --steps steps run with the core computing every layer operation it supports, each
-compared with the same step on the golden executor (every operation's C, then weights, momentum, BN
-statistics and loss). Prints per step the loss, the core's cycles, utilization and toggles; writes
-DIR/train_rtl_summary.json and DIR/train_rtl.png (loss and cycles per step). Exits 1 at the first
-mismatch, naming the operation.
+whole batch of an --epochs run, so that the technique is at full strength), then --steps steps run
+with the core computing every layer operation it supports, each compared with the same step on the
+golden executor (every operation's C, then weights, momentum, BN statistics and loss). Prints per
+step the loss, the core's cycles, utilization and toggles; writes DIR/train_rtl_summary.json and
+DIR/train_rtl.png (loss and cycles per step). Exits 1 at the first mismatch, naming the operation.
 """
 from __future__ import annotations
 
