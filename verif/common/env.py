@@ -247,6 +247,21 @@ class CoreCodec(ABC):
         assert len(parts) == 1
         return results[0]
 
+    def over_limits(self, op: Operation) -> list[str]:
+        """The core's limits a job exceeds, as "name value > limit" (a core with limits says)."""
+        return []
+
+    def tiles(self, op: Operation, size: int, part, grain: int) -> list[Operation]:
+        """The driver's tiling along one dimension of `size`: parts part(op, start, tile), the tile
+        halved (a multiple of `grain`) until a part is within the limits; every part must fit."""
+        tile = size
+        while tile > grain and self.over_limits(part(op, 0, tile)):
+            tile = ceil_div(tile, 2 * grain) * grain
+        parts = [part(op, start, tile) for start in range(0, size, tile)]
+        for each in parts:
+            self.check_fits(each)
+        return parts
+
 
 def gemm_shape(op: Operation) -> tuple[int, int, int]:
     """(M, N, K) of an operation C = A . B with operands a [M x K] and b [K x N]."""
@@ -254,6 +269,17 @@ def gemm_shape(op: Operation) -> tuple[int, int, int]:
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"{op.op_id}: a GEMM needs A[MxK] and B[KxN], got {a.shape} and {b.shape}")
     return a.shape[0], b.shape[1], a.shape[1]
+
+
+def gemm_columns(op: Operation, start: int, tile: int, also: tuple[str, ...] = ()) -> Operation:
+    """A job of `op` on columns start .. start + tile of B (and so of C); the operands named in
+    `also`, laid out with N as their columns, are cut with it."""
+    columns = slice(start, start + tile)
+    operands = {**op.operands, "b": op.operands["b"][:, columns]}
+    for name in also:
+        if name in op.operands:
+            operands[name] = op.operands[name][:, columns]
+    return Operation(f"{op.op_id}#n{start}", op.phase, operands, meta=dict(op.meta))
 
 
 # ------------------------------------------------------------------ sequences

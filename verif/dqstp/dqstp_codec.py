@@ -161,24 +161,19 @@ class DqstpCodec(CoreCodec):
             return [op]
         if has_ep(op) == has_wg(op):
             self.check_fits(op)
-        axis, name = ("s", "n") if has_ep(op) else ("x", "j")
-        size = op.operands[axis].shape[0 if axis == "s" else 1]
-        tile = size
-        while tile > self.lanes and self.over_limits(self._part(op, name, 0, tile)):
-            tile = ceil_div(tile, 2 * self.lanes) * self.lanes
-        parts = [self._part(op, name, start, tile) for start in range(0, size, tile)]
-        for part in parts:
-            self.check_fits(part)
-        return parts
+        if has_ep(op):
+            return self.tiles(op, op.operands["s"].shape[0], self._rows_of_s, self.lanes)
+        return self.tiles(op, op.operands["x"].shape[1], self._columns_of_x, self.lanes)
 
     @staticmethod
-    def _part(op: Operation, name: str, start: int, tile: int) -> Operation:
-        operands = dict(op.operands)
-        if name == "n":
-            operands["s"] = op.operands["s"][start:start + tile]
-        else:
-            operands["x"] = op.operands["x"][:, start:start + tile]
-        return Operation(f"{op.op_id}#{name}{start}", op.phase, operands, meta=dict(op.meta))
+    def _rows_of_s(op: Operation, start: int, tile: int) -> Operation:
+        return Operation(f"{op.op_id}#n{start}", op.phase, {**op.operands, "s": op.operands["s"][start:start + tile]},
+                         meta=dict(op.meta))
+
+    @staticmethod
+    def _columns_of_x(op: Operation, start: int, tile: int) -> Operation:
+        return Operation(f"{op.op_id}#j{start}", op.phase, {**op.operands, "x": op.operands["x"][:, start:start + tile]},
+                         meta=dict(op.meta))
 
     def join(self, op, parts, results):
         return np.concatenate(results, axis=1)

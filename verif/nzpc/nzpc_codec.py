@@ -28,7 +28,7 @@ from models.methods.nzpc import ACTIVATIONS, allowed, balance, estimate_state, l
 from verif.common.agents import ceil_div, ints_to_words, words_to_ints
 from verif.common.cores import active_parameters, load_core
 from verif.common.csr_map import CsrMap, load_csr_map
-from verif.common.env import CoreCodec, Operation, gemm_shape
+from verif.common.env import CoreCodec, Operation, gemm_columns, gemm_shape
 
 CORE = load_core("nzpc")
 WORD_BITS = load_csr_map(CORE.rdl).in_beat_bits
@@ -298,22 +298,9 @@ class NzpcCodec(CoreCodec):
             return [op]
         if op.phase == "FF" or masked(op) or readback(op):
             self.check_fits(op)
-        n = op.operands["b"].shape[1]
-        tile = n
-        while tile > self.lanes and self.over_limits(self._part(op, 0, tile)):
-            tile = ceil_div(tile, 2 * self.lanes) * self.lanes
-        parts = [self._part(op, start, tile) for start in range(0, n, tile)]
-        for part in parts:
-            self.check_fits(part)
-        return parts
-
-    @staticmethod
-    def _part(op, start: int, tile: int) -> Operation:
-        columns = slice(start, start + tile)
-        operands = {**op.operands, "b": op.operands["b"][:, columns]}
-        if op.phase == "BP" and "mask" in op.operands:       # laid out like dZ = B
-            operands["mask"] = op.operands["mask"][:, columns]
-        return Operation(f"{op.op_id}#n{start}", op.phase, operands, meta=dict(op.meta))
+        also = ("mask",) if op.phase == "BP" else ()       # BP's mask is laid out like dZ = B
+        return self.tiles(op, op.operands["b"].shape[1], lambda op, start, tile: gemm_columns(op, start, tile, also),
+                          self.lanes)
 
     def join(self, op, parts, results):
         return np.concatenate(results, axis=1)
