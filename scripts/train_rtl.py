@@ -1,7 +1,8 @@
 """Train the digits CNN through a simulated core, bit-identical to the golden executor step by step.
 
 Usage: python scripts/train_rtl.py --design dense [--method NAME] [--steps 3] [--batch 4] [--start N]
-                                   [--epochs 2] [--seed 0] [--sim verilator] [--no-toggles] [--out DIR]
+                                   [--epochs 2] [--seed 0] [--set OPT=VALUE] [--sim verilator] [--no-toggles]
+                                   [--out DIR]
 Runs the core's test_train_rtl (verif/common/train_rtl.py): the method's run (default: the core's own
 method) is prepared and trained on numpy for --start steps (default: all but the last --steps with a
 whole batch of an --epochs run, so that the technique is at full strength), then --steps steps run
@@ -86,6 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument("--start", type=int, default=None, help="numpy steps first (default: all but the last --steps with a whole batch)")
     parser.add_argument("--epochs", type=int, default=2, help="the run's length, which sets its schedules")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="OPT=VALUE",
+                        help="a method option, as models.train's --set (e.g. sparsity=0.9); repeatable")
     parser.add_argument("--sim", default="verilator", choices=runner.SIMULATORS)
     parser.add_argument("--no-toggles", action="store_true", help="no wave file, no toggle counts (faster)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default build/train_rtl/<core>)")
@@ -93,11 +96,12 @@ def main(argv=None) -> int:
     try:
         core = load_core(args.design)
         config = TrainRtlConfig(method=args.method, steps=args.steps, batch=args.batch, start=args.start,
-                                seed=args.seed, epochs=args.epochs)
-        if args.method:
-            from models.methods import METHODS
-            if args.method not in METHODS:
-                raise ValueError(f"unknown method {args.method!r}; methods are {', '.join(METHODS)}")
+                                seed=args.seed, epochs=args.epochs, settings=args.settings)
+        from models.methods import METHODS, make_method
+        if args.method and args.method not in METHODS:
+            raise ValueError(f"unknown method {args.method!r}; methods are {', '.join(METHODS)}")
+        if args.settings:       # checked here, before a simulation starts
+            make_method(args.method or core.name, args.settings)
     except ValueError as exc:
         parser.error(str(exc))
     out = (args.out or ROOT / "build" / "train_rtl" / core.name).resolve()
