@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verif.common import runner  # noqa: E402
 from verif.common.cores import ROOT, core_names, load_core  # noqa: E402
 from verif.common.train_rtl import RESULT_FILE, TrainRtlConfig  # noqa: E402
+from models.train import DEFAULT_EPOCHS as FULL_RUN_EPOCHS  # noqa: E402  (a whole run, for the projection)
 
 TEST = "test_train_rtl"
-FULL_RUN_EPOCHS = 20      # models.train's default run, for the projected time of a whole training
 
 
 def step_rows(result: dict, ops: list[dict]) -> list[dict]:
